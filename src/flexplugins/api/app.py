@@ -1,0 +1,88 @@
+"""The ASGI application: routes of every resource, error rendering, start-up."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..config import Settings
+from ..domain.errors import ApiError
+from ..storage.db import Database
+from . import audit, configurations, plugin_versions, plugins, releases
+from .auth import Authenticator
+from .wire import PageTokens, error_body, error_response, json_response
+
+log = logging.getLogger("flexplugins")
+
+_HTTP_MESSAGES = {
+    404: "The requested resource was not found",
+    405: "The method is not allowed for the requested resource",
+}
+
+
+async def healthz(request: Request) -> Response:
+    db: Database = request.app.state.db
+    db.ping()
+    return json_response({"status": "ok"})
+
+
+async def _api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return error_response(error)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    status = error.status_code
+    message = _HTTP_MESSAGES.get(status) or str(error.detail)
+    if status == 404:
+        message = f"The requested resource {request.url.path} was not found"
+    return json_response(error_body(status, 20000 + status, message), status)
+
+
+async def _unexpected(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return json_response(error_body(500, 20500, "An unexpected error occurred on the server"), 500)
+
+
+def create_app(settings: Settings, db: Database | None = None, *, migrate: bool = True) -> Starlette:
+    database = db or Database(settings.database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if migrate:
+            database.upgrade()
+        app.state.page_tokens = PageTokens(database.server_secret("page_tokens"))
+        yield
+        if db is None:
+            database.dispose()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        *plugins.routes,
+        *plugin_versions.routes,
+        *configurations.routes,
+        *releases.routes,
+        *audit.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.auth = Authenticator(database, settings.auth_cache_seconds, settings.rate_limit)
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """The factory server workers import: settings come from FLEXPLUGINS_* variables."""
+    return create_app(Settings.from_env())

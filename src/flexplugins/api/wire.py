@@ -1,0 +1,222 @@
+"""The vendor's wire format: form bodies, JSON responses, error JSON, dates and list `meta`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..domain.errors import ApiError, invalid, too_large, unsupported_media
+from ..domain.model import Page
+from ..storage.paging import Cursor
+
+MORE_INFO = "https://www.twilio.com/docs/errors/"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_METADATA = 1024
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status, media_type="application/json")
+
+
+def error_body(status: int, code: int, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "more_info": f"{MORE_INFO}{code}", "status": status}
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error_body(error.status, error.code, error.message), error.status)
+
+
+def date(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def base_url(request: Request) -> str:
+    """Scheme and host for absolute URLs: the configured public URL, else the request's own."""
+    public: str | None = request.app.state.settings.public_url
+    if public:
+        return public.rstrip("/")
+    host = request.headers.get("host")
+    if not host:
+        server = request.scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return f"{request.scope['scheme']}://{host}"
+
+
+def flex_metadata(request: Request) -> str | None:
+    value = request.headers.get("flex-metadata")
+    return None if value is None else value[:MAX_METADATA]
+
+
+class Form:
+    """A parsed application/x-www-form-urlencoded body; fields may repeat."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._fields: dict[str, list[str]] = {}
+        for key, value in pairs:
+            self._fields.setdefault(key, []).append(value)
+
+    def get(self, name: str) -> str | None:
+        values = self._fields.get(name)
+        return values[0] if values else None
+
+    def get_all(self, name: str) -> list[str]:
+        return self._fields.get(name, [])
+
+
+async def read_form(request: Request) -> Form:
+    limit: int = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(f"The request body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(f"The request body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:
+        return Form([])
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("", "application/x-www-form-urlencoded"):
+        raise unsupported_media(
+            f"Request bodies must be application/x-www-form-urlencoded (got {content_type!r})"
+        )
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid("The request body is not valid UTF-8") from None
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=10_000)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("The request body is not a valid form (application/x-www-form-urlencoded)") from None
+    for key, value in pairs:
+        if "\x00" in key or "\x00" in value:
+            raise invalid(f"Parameter {key.replace(chr(0), '')!r} must not contain NUL characters")
+    return Form(pairs)
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+class PageRequest:
+    """PageSize, Page and PageToken of a list request, validated."""
+
+    __slots__ = ("size", "page", "cursor", "token")
+
+    def __init__(self, size: int, page: int, cursor: Cursor | None, token: str | None) -> None:
+        self.size = size
+        self.page = page
+        self.cursor = cursor
+        self.token = token
+
+
+def _int_param(name: str, raw: str, low: int, high: int) -> int:
+    if not raw.isdigit() or len(raw) > 9:
+        raise invalid(f"{name} must be an integer from {low} to {high} (got {raw!r})")
+    value = int(raw)
+    if not low <= value <= high:
+        raise invalid(f"{name} must be an integer from {low} to {high} (got {raw!r})")
+    return value
+
+
+class PageTokens:
+    """Signed page tokens: they name the list (and its account and scope) they belong to."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode()
+
+    def _mac(self, payload: bytes) -> str:
+        digest = hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def make(self, scope: str, direction: str, value: int) -> str:
+        payload = f"{scope}|{direction}|{value}".encode()
+        body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+        return f"{body}.{self._mac(payload)}"
+
+    def read(self, scope: str, token: str) -> Cursor:
+        refused = invalid("PageToken is not valid for this list; use the next_page_url the API returned")
+        try:
+            body, mac = token.split(".", 1)
+            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        except ValueError:
+            raise refused from None
+        if not hmac.compare_digest(self._mac(payload), mac):
+            raise refused
+        parts = payload.decode(errors="replace").split("|")
+        if len(parts) != 3 or parts[0] != scope or parts[1] not in ("after", "before"):
+            raise refused
+        try:
+            value = int(parts[2])
+        except ValueError:
+            raise refused from None
+        return Cursor(parts[1], value)  # type: ignore[arg-type]
+
+
+def page_request(request: Request, scope: str) -> PageRequest:
+    query = request.query_params
+    raw_size = query.get("PageSize")
+    size = DEFAULT_PAGE_SIZE if raw_size is None else _int_param("PageSize", raw_size, 1, MAX_PAGE_SIZE)
+    raw_page = query.get("Page")
+    page = 0 if raw_page is None else _int_param("Page", raw_page, 0, 100_000_000)
+    token = query.get("PageToken")
+    cursor: Cursor | None = None
+    if token:
+        tokens: PageTokens = request.app.state.page_tokens
+        cursor = tokens.read(scope, token)
+    elif page > 0:
+        cursor = Cursor("offset", page * size)
+    return PageRequest(size, page, cursor, token or None)
+
+
+def list_body(
+    request: Request,
+    path: str,
+    key: str,
+    scope: str,
+    paging: PageRequest,
+    page: Page[Any],
+    items: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The list envelope: the items under `key` and the vendor's `meta` with absolute page URLs."""
+    base = base_url(request) + path
+    tokens: PageTokens = request.app.state.page_tokens
+
+    def url(page_index: int, token: str | None) -> str:
+        params: dict[str, str | int] = {"PageSize": paging.size, "Page": page_index}
+        if token:
+            params["PageToken"] = token
+        return f"{base}?{urlencode(params)}"
+
+    next_url = None
+    if page.has_next and page.last_key is not None:
+        next_url = url(paging.page + 1, tokens.make(scope, "after", page.last_key))
+    previous_url = None
+    if page.has_previous and paging.page > 0:
+        if page.first_key is not None:
+            previous_url = url(paging.page - 1, tokens.make(scope, "before", page.first_key))
+        else:
+            previous_url = url(paging.page - 1, None)
+    return {
+        key: items,
+        "meta": {
+            "page": paging.page,
+            "page_size": paging.size,
+            "first_page_url": url(0, None),
+            "previous_page_url": previous_url,
+            "url": url(paging.page, paging.token),
+            "next_page_url": next_url,
+            "key": key,
+        },
+    }

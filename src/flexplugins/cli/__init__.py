@@ -1,0 +1,1 @@
+"""The `flexplugins` command line."""

@@ -1,0 +1,205 @@
+"""`flexplugins`: run the server, manage accounts and keys, migrate the database."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..config import Settings
+from ..domain.errors import ApiError
+from ..service import accounts
+from ..storage.db import Database
+
+
+def _settings(database: str | None, data_dir: str | None = None) -> Settings:
+    return Settings.from_env(database_url=database, data_dir=Path(data_dir) if data_dir else None)
+
+
+def _db(database: str | None) -> Database:
+    db = Database(_settings(database).database_url)
+    db.upgrade()
+    return db
+
+
+def _fail(error: ApiError) -> None:
+    click.echo(f"error {error.code}: {error.message}", err=True)
+    sys.exit(1)
+
+
+database_option = click.option(
+    "--database", metavar="URL", help="Database URL (default: FLEXPLUGINS_DATABASE_URL, else SQLite)."
+)
+
+
+@click.group()
+@click.version_option(package_name="flexplugins")
+def main() -> None:
+    """flexplugins: a self-hosted Flex Plugins API."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Server processes.")
+@database_option
+@click.option(
+    "--data-dir", metavar="DIR", help="Data directory (default: FLEXPLUGINS_DATA_DIR or .flexplugins)."
+)
+@click.option("--public-url", metavar="URL", help="Base of absolute URLs when behind a proxy.")
+@click.option("--log-level", default="info", show_default=True)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    database: str | None,
+    data_dir: str | None,
+    public_url: str | None,
+    log_level: str,
+) -> None:
+    """Run the API server (migrating the database first)."""
+    import uvicorn
+
+    settings = Settings.from_env(
+        database_url=database, data_dir=Path(data_dir) if data_dir else None, public_url=public_url
+    )
+    db = Database(settings.database_url)
+    db.upgrade()
+    _bootstrap_account(db)
+    db.dispose()
+    os.environ.update(settings.to_env())
+    click.echo(
+        f"flexplugins serving on http://{host}:{port} ({db.url.split('://')[0]}, {workers} worker(s))",
+        err=True,
+    )
+    uvicorn.run(
+        "flexplugins.api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+    )
+
+
+def _bootstrap_account(db: Database) -> None:
+    sid = os.environ.get("TWILIO_ACCOUNT_SID")
+    token = os.environ.get("TWILIO_AUTH_TOKEN")
+    try:
+        if sid and token:
+            if accounts.ensure_account(db, sid, token):
+                click.echo(f"created account {sid} with the auth token from TWILIO_AUTH_TOKEN", err=True)
+            return
+        if accounts.count_accounts(db) == 0:
+            account, auth_token = accounts.create_account(db)
+            click.echo("created the first account; its auth token is shown only now:", err=True)
+            click.echo(json.dumps({"account_sid": account.sid, "auth_token": auth_token}))
+    except ApiError as error:
+        _fail(error)
+
+
+@main.group("accounts")
+def accounts_group() -> None:
+    """Accounts (each owns its plugins, configurations and releases)."""
+
+
+@accounts_group.command("create")
+@click.option("--friendly-name", default="flexplugins account", show_default=True)
+@database_option
+def accounts_create(friendly_name: str, database: str | None) -> None:
+    """Create an account; prints its SID and auth token as JSON (the token is shown only once)."""
+    try:
+        account, token = accounts.create_account(_db(database), friendly_name)
+    except ApiError as error:
+        _fail(error)
+    click.echo(json.dumps({"account_sid": account.sid, "auth_token": token}))
+
+
+@accounts_group.command("list")
+@database_option
+def accounts_list(database: str | None) -> None:
+    """List accounts as JSON lines."""
+    for account in accounts.list_accounts(_db(database)):
+        click.echo(
+            json.dumps(
+                {
+                    "account_sid": account.sid,
+                    "friendly_name": account.friendly_name,
+                    "date_created": account.date_created.isoformat(),
+                }
+            )
+        )
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """API keys of an account (SK SIDs with a secret, usable instead of the auth token)."""
+
+
+@keys_group.command("create")
+@click.option("--account", "account_sid", required=True, metavar="AC...")
+@click.option("--friendly-name", default="")
+@database_option
+def keys_create(account_sid: str, friendly_name: str, database: str | None) -> None:
+    """Create an API key; prints its SID and secret as JSON (the secret is shown only once)."""
+    try:
+        key = accounts.create_key(_db(database), account_sid, friendly_name, kind="api")
+    except ApiError as error:
+        _fail(error)
+    click.echo(json.dumps({"key_sid": key.sid, "secret": key.secret, "account_sid": account_sid}))
+
+
+@keys_group.command("list")
+@click.option("--account", "account_sid", required=True, metavar="AC...")
+@database_option
+def keys_list(account_sid: str, database: str | None) -> None:
+    """List the API keys of an account as JSON lines."""
+    for sid, name, created, revoked in accounts.list_keys(_db(database), account_sid, "api"):
+        click.echo(
+            json.dumps({"key_sid": sid, "friendly_name": name, "date_created": created, "revoked": revoked})
+        )
+
+
+@keys_group.command("revoke")
+@click.option("--account", "account_sid", required=True, metavar="AC...")
+@click.argument("key_sid")
+@database_option
+def keys_revoke(account_sid: str, key_sid: str, database: str | None) -> None:
+    """Revoke an API key."""
+    try:
+        accounts.revoke_key(_db(database), account_sid, key_sid)
+    except ApiError as error:
+        _fail(error)
+    click.echo(json.dumps({"key_sid": key_sid, "revoked": True}))
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+@database_option
+def db_upgrade(database: str | None) -> None:
+    """Apply all migrations."""
+    db = _db(database)
+    click.echo(f"database at revision {db.current_revision()}")
+
+
+@db_group.command("current")
+@database_option
+def db_current(database: str | None) -> None:
+    """Print the current migration revision."""
+    db = Database(_settings(database).database_url)
+    click.echo(str(db.current_revision()))
+
+
+if __name__ == "__main__":
+    main()

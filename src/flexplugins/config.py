@@ -1,0 +1,72 @@
+"""Settings: environment variables and command-line options, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .storage.db import sqlite_url_for
+
+ENV_DATABASE_URL = "FLEXPLUGINS_DATABASE_URL"
+ENV_DATA_DIR = "FLEXPLUGINS_DATA_DIR"
+ENV_PUBLIC_URL = "FLEXPLUGINS_PUBLIC_URL"
+ENV_MAX_BODY = "FLEXPLUGINS_MAX_BODY_BYTES"
+ENV_MAX_BUNDLE = "FLEXPLUGINS_MAX_BUNDLE_BYTES"
+ENV_RATE_LIMIT = "FLEXPLUGINS_RATE_LIMIT"
+ENV_AUTH_CACHE = "FLEXPLUGINS_AUTH_CACHE_SECONDS"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path = field(default_factory=lambda: Path(".flexplugins"))
+    # Base of the absolute URLs in responses when behind a proxy; else the request's own host.
+    public_url: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    max_bundle_bytes: int = 20 * 1024 * 1024
+    # Requests per second allowed to one account (a token bucket per process); 0 turns it off.
+    rate_limit: float = 0.0
+    # How long a verified credential is trusted before it is checked against the database again.
+    auth_cache_seconds: float = 2.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        data_dir = Path(os.environ.get(ENV_DATA_DIR) or ".flexplugins")
+        url = os.environ.get(ENV_DATABASE_URL) or ""
+        settings = cls(
+            database_url=url,
+            data_dir=data_dir,
+            public_url=(os.environ.get(ENV_PUBLIC_URL) or None),
+            max_body_bytes=_int(ENV_MAX_BODY, 1024 * 1024),
+            max_bundle_bytes=_int(ENV_MAX_BUNDLE, 20 * 1024 * 1024),
+            rate_limit=_float(ENV_RATE_LIMIT, 0.0),
+            auth_cache_seconds=_float(ENV_AUTH_CACHE, 2.0),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        settings = replace(settings, **clean)  # type: ignore[arg-type]
+        if not settings.database_url:
+            settings = replace(settings, database_url=sqlite_url_for(settings.data_dir))
+        return settings
+
+    def to_env(self) -> dict[str, str]:
+        """The same settings as environment variables, for server worker processes."""
+        return {
+            ENV_DATABASE_URL: self.database_url,
+            ENV_DATA_DIR: str(self.data_dir),
+            ENV_PUBLIC_URL: self.public_url or "",
+            ENV_MAX_BODY: str(self.max_body_bytes),
+            ENV_MAX_BUNDLE: str(self.max_bundle_bytes),
+            ENV_RATE_LIMIT: str(self.rate_limit),
+            ENV_AUTH_CACHE: str(self.auth_cache_seconds),
+        }

@@ -1,0 +1,117 @@
+"""Accounts, API keys and runtime tokens: creating them and checking the credentials callers send.
+
+Secrets are random 128-bit (or longer) values, so a SHA-256 digest is a sufficient one-way store:
+there is nothing to brute-force that a slow hash would protect. Digests are compared with
+hmac.compare_digest, and an unknown SID is checked against a dummy digest so that its timing
+does not reveal which SIDs exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from .. import sids
+from ..domain.errors import invalid, not_found
+from ..domain.model import Account, Principal
+from ..storage import accounts as store
+from ..storage.db import Database, now
+
+_DUMMY_DIGEST = hashlib.sha256(b"flexplugins-no-such-credential").hexdigest()
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredential:
+    sid: str
+    secret: str
+
+
+def create_account(
+    db: Database, friendly_name: str = "flexplugins account", sid: str | None = None, token: str | None = None
+) -> tuple[Account, str]:
+    """A new account and its auth token (returned once; only its digest is stored)."""
+    if sid is not None and not sids.is_sid(sid, sids.ACCOUNT):
+        raise invalid(f"Account SID must be AC followed by 32 hex digits (got {sid!r})")
+    if token is not None and not _TOKEN_RE.match(token):
+        raise invalid("The auth token must be 16 to 128 letters, digits, '-' or '_'")
+    account_sid = sids.normalise(sid) if sid else sids.new_sid(sids.ACCOUNT)
+    auth_token = token or secrets.token_hex(16)
+    with db.write() as conn:
+        account = store.insert_account(conn, account_sid, friendly_name, digest(auth_token), now())
+    return account, auth_token
+
+
+def ensure_account(db: Database, sid: str, token: str) -> bool:
+    """Create the account with this token unless it exists; True when it was created."""
+    with db.read() as conn:
+        if store.account_exists(conn, sids.normalise(sid)):
+            return False
+    create_account(db, sid=sid, token=token)
+    return True
+
+
+def list_accounts(db: Database) -> list[Account]:
+    with db.read() as conn:
+        return store.list_accounts(conn)
+
+
+def count_accounts(db: Database) -> int:
+    with db.read() as conn:
+        return store.count_accounts(conn)
+
+
+def create_key(db: Database, account_sid: str, friendly_name: str = "", kind: str = "api") -> NewCredential:
+    """An API key (kind "api") or a read-only runtime token (kind "runtime") of the account."""
+    if not sids.is_sid(account_sid, sids.ACCOUNT):
+        raise invalid(f"Account SID must be AC followed by 32 hex digits (got {account_sid!r})")
+    account_sid = sids.normalise(account_sid)
+    sid = sids.new_sid(sids.API_KEY)
+    secret = secrets.token_urlsafe(24)
+    with db.write() as conn:
+        if not store.account_exists(conn, account_sid):
+            raise not_found(f"Account {account_sid} was not found")
+        store.insert_key(conn, sid, account_sid, friendly_name or kind, digest(secret), kind, now())
+    return NewCredential(sid, secret)
+
+
+def list_keys(db: Database, account_sid: str, kind: str = "api") -> list[tuple[str, str, str, bool]]:
+    with db.read() as conn:
+        return [
+            (sid, name, when.isoformat(), revoked)
+            for sid, name, when, revoked in store.list_keys(conn, sids.normalise(account_sid), kind)
+        ]
+
+
+def revoke_key(db: Database, account_sid: str, key_sid: str) -> None:
+    with db.write() as conn:
+        if not store.revoke_key(conn, sids.normalise(account_sid), sids.normalise(key_sid)):
+            raise not_found(f"Key {key_sid} of account {account_sid} was not found")
+
+
+def verify(db: Database, username: str, password: str) -> Principal | None:
+    """The principal these Basic-auth credentials stand for, or None."""
+    offered = digest(password)
+    with db.read() as conn:
+        if sids.is_sid(username, sids.ACCOUNT):
+            account_sid = sids.normalise(username)
+            stored = store.token_hash(conn, account_sid)
+            if hmac.compare_digest(stored or _DUMMY_DIGEST, offered) and stored is not None:
+                return Principal(account_sid, account_sid)
+            return None
+        if sids.is_sid(username, sids.API_KEY):
+            key_sid = sids.normalise(username)
+            row = store.key_row(conn, key_sid)
+            stored = row[1] if row else None
+            if hmac.compare_digest(stored or _DUMMY_DIGEST, offered) and row is not None:
+                return Principal(row[0], key_sid, runtime_only=row[2] == "runtime")
+            return None
+    hmac.compare_digest(_DUMMY_DIGEST, offered)
+    return None

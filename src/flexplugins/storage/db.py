@@ -1,0 +1,183 @@
+"""The database handle: engines for reads and for writes, transactions, and migrations.
+
+Reads run in autocommit mode (one statement, no BEGIN/COMMIT round trips); writes run in one
+transaction each. On SQLite a write transaction starts with BEGIN IMMEDIATE, so writers queue
+for the lock up front instead of failing when they upgrade; the file is in WAL mode with
+synchronous=FULL, so every committed transaction survives a crash or a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection, Engine
+
+from ..domain.errors import unavailable
+from . import tables
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people write (postgres://, postgresql://) and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def sqlite_url_for(data_dir: str | os.PathLike[str]) -> str:
+    path = Path(data_dir).absolute()
+    path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path / 'flexplugins.db'}"
+
+
+def _sqlite_engine(url: str, *, write: bool) -> Engine:
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=sa.pool.QueuePool,
+        pool_size=8,
+        max_overflow=16,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (the driver's implicit transactions get in the way).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if write:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(url: str, *, write: bool) -> Engine:
+    options: dict[str, Any] = {
+        "pool_size": 10,
+        "max_overflow": 20,
+        "pool_timeout": 10,
+        "connect_args": {"connect_timeout": 3},
+    }
+    if not write:
+        options["isolation_level"] = "AUTOCOMMIT"
+    return sa.create_engine(url, **options)
+
+
+def _is_unavailable(error: exc.DBAPIError) -> bool:
+    if error.connection_invalidated or isinstance(error, exc.OperationalError):
+        return True
+    return isinstance(error, exc.InterfaceError)
+
+
+def _describe(error: exc.DBAPIError) -> str:
+    text = str(error.orig).lower() if error.orig is not None else ""
+    if "readonly" in text or "read-only" in text:
+        return "The database is read-only; the server cannot record changes"
+    if "disk" in text and "full" in text:
+        return "The database disk is full; the server cannot record changes"
+    if "locked" in text or "busy" in text:
+        return "The database is busy; try again shortly"
+    return "The database is unavailable; try again shortly"
+
+
+class Database:
+    """One database, shared by every server process that points at it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        make = _sqlite_engine if self.is_sqlite else _postgres_engine
+        self.read_engine = make(self.url, write=False)
+        self.write_engine = make(self.url, write=True)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads; each statement sees all committed writes."""
+        try:
+            with self.read_engine.connect() as conn:
+                yield conn
+        except exc.DBAPIError as error:
+            if _is_unavailable(error):
+                raise unavailable(_describe(error)) from error
+            raise
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        try:
+            with self.write_engine.begin() as conn:
+                yield conn
+        except exc.DBAPIError as error:
+            if _is_unavailable(error):
+                raise unavailable(_describe(error)) from error
+            raise
+
+    def lock_account(self, conn: Connection, account_sid: str) -> None:
+        """Serialise the writes of one account. SQLite's BEGIN IMMEDIATE already does."""
+        if not self.is_sqlite:
+            conn.execute(
+                sa.select(tables.accounts.c.sid).where(tables.accounts.c.sid == account_sid).with_for_update()
+            )
+
+    def ping(self) -> None:
+        with self.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def server_secret(self, name: str) -> str:
+        """A random secret shared by every process on this database, made on first use."""
+        table = tables.server_secrets
+        with self.read() as conn:
+            value = conn.execute(sa.select(table.c.value).where(table.c.name == name)).scalar()
+        if value is not None:
+            return str(value)
+        try:
+            with self.write() as conn:
+                conn.execute(table.insert().values(name=name, value=secrets.token_hex(32)))
+        except exc.IntegrityError:
+            pass  # another process made it first
+        with self.read() as conn:
+            return str(conn.execute(sa.select(table.c.value).where(table.c.name == name)).scalar_one())
+
+    def upgrade(self) -> None:
+        """Apply the Alembic migrations (serialised across processes on PostgreSQL)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with self.write_engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(804851)")
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.read() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def dispose(self) -> None:
+        self.read_engine.dispose()
+        self.write_engine.dispose()

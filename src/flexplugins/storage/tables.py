@@ -1,0 +1,139 @@
+"""The tables. Every invariant the database can hold is declared here as a constraint."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# 64-bit keys on PostgreSQL; SQLite needs plain INTEGER for an alias of its rowid.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Sid = sa.String(34)
+Timestamp = sa.DateTime(timezone=True)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("sid", Sid, primary_key=True),
+    sa.Column("friendly_name", sa.String(255), nullable=False),
+    sa.Column("auth_token_hash", sa.String(64), nullable=False),
+    # Incremented by every release under a row lock: releases of one account are totally ordered.
+    sa.Column("release_seq", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("date_created", Timestamp, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("sid", Sid, primary_key=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False, index=True),
+    sa.Column("friendly_name", sa.String(255), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="api"),
+    sa.Column("revoked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("date_created", Timestamp, nullable=False),
+)
+
+plugins = sa.Table(
+    "plugins",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("unique_name", sa.String(100), nullable=False),
+    sa.Column("friendly_name", sa.String(255)),
+    sa.Column("description", sa.String(500)),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Column("date_updated", Timestamp, nullable=False),
+    sa.UniqueConstraint("account_sid", "unique_name", name="uq_plugins_account_unique_name"),
+    sa.Index("ix_plugins_account_id", "account_sid", "id"),
+)
+
+plugin_versions = sa.Table(
+    "plugin_versions",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("plugin_id", Id, sa.ForeignKey("plugins.id"), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("plugin_url", sa.String(2048), nullable=False),
+    sa.Column("changelog", sa.Text),
+    sa.Column("private", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("validated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("cli_version", sa.String(64)),
+    sa.Column("validate_status", sa.String(64)),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.UniqueConstraint("plugin_id", "version", name="uq_plugin_versions_plugin_version"),
+    sa.Index("ix_plugin_versions_plugin_id_id", "plugin_id", "id"),
+)
+
+configurations = sa.Table(
+    "configurations",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.String(500)),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Index("ix_configurations_account_id", "account_sid", "id"),
+)
+
+configured_plugins = sa.Table(
+    "configured_plugins",
+    metadata,
+    sa.Column("configuration_id", Id, sa.ForeignKey("configurations.id"), primary_key=True),
+    # Load order within the configuration: by phase, then the order the plugins were given.
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("plugin_id", Id, sa.ForeignKey("plugins.id"), nullable=False),
+    sa.Column("plugin_version_id", Id, sa.ForeignKey("plugin_versions.id"), nullable=False),
+    sa.Column("phase", sa.Integer, nullable=False),
+    # One version of any plugin per configuration, held by the database itself.
+    sa.UniqueConstraint("configuration_id", "plugin_id", name="uq_configured_plugins_one_per_plugin"),
+    sa.Index("ix_configured_plugins_version", "plugin_version_id"),
+)
+
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("configuration_id", Id, sa.ForeignKey("configurations.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("date_created", Timestamp, nullable=False),
+    # The active release is the one with the highest seq of its account.
+    sa.UniqueConstraint("account_sid", "seq", name="uq_releases_account_seq"),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("credential_sid", Sid, nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("resource_sid", Sid, nullable=False),
+    sa.Column("flex_metadata", sa.String(1024)),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Index("ix_audit_events_account_id", "account_sid", "id"),
+)
+
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+)
