@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain.model import Account
+from .paging import Executor
 from .tables import accounts, api_keys
 
 
@@ -22,18 +23,21 @@ def insert_account(
     return Account(sid, friendly_name, when)
 
 
-def list_accounts(conn: Connection) -> list[Account]:
+def list_accounts(conn: Executor) -> list[Account]:
     stmt = sa.select(accounts.c.sid, accounts.c.friendly_name, accounts.c.date_created).order_by(
         accounts.c.date_created, accounts.c.sid
     )
     return [Account(*row) for row in conn.execute(stmt)]
 
 
-def account_exists(conn: Connection, sid: str) -> bool:
-    return conn.execute(sa.select(accounts.c.sid).where(accounts.c.sid == sid)).first() is not None
+_exists = sa.select(accounts.c.sid).where(accounts.c.sid == sa.bindparam("sid"))
 
 
-def count_accounts(conn: Connection) -> int:
+def account_exists(conn: Executor, sid: str) -> bool:
+    return conn.execute(_exists, {"sid": sid}).first() is not None
+
+
+def count_accounts(conn: Executor) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(accounts)).scalar_one())
 
 
@@ -43,12 +47,12 @@ _key_row = sa.select(api_keys.c.account_sid, api_keys.c.secret_hash, api_keys.c.
 )
 
 
-def token_hash(conn: Connection, account_sid: str) -> str | None:
+def token_hash(conn: Executor, account_sid: str) -> str | None:
     value = conn.execute(_token_hash, {"sid": account_sid}).scalar()
     return None if value is None else str(value)
 
 
-def key_row(conn: Connection, key_sid: str) -> tuple[str, str, str] | None:
+def key_row(conn: Executor, key_sid: str) -> tuple[str, str, str] | None:
     row = conn.execute(_key_row, {"sid": key_sid}).first()
     return None if row is None else (row[0], row[1], row[2])
 
@@ -74,7 +78,7 @@ def insert_key(
     )
 
 
-def list_keys(conn: Connection, account_sid: str, kind: str) -> list[tuple[str, str, datetime, bool]]:
+def list_keys(conn: Executor, account_sid: str, kind: str) -> list[tuple[str, str, datetime, bool]]:
     stmt = (
         sa.select(api_keys.c.sid, api_keys.c.friendly_name, api_keys.c.date_created, api_keys.c.revoked)
         .where(api_keys.c.account_sid == account_sid, api_keys.c.kind == kind)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain.model import AuditEvent, Page, Principal
-from .paging import Cursor, fetch_page
+from .paging import Cursor, Executor, ListQuery
 from .tables import audit_events
 
 
@@ -38,10 +38,20 @@ _columns = sa.select(
 )
 
 
+_all = ListQuery(_columns.where(audit_events.c.account_sid == sa.bindparam("account")), audit_events.c.id)
+_of_resource = ListQuery(
+    _columns.where(
+        audit_events.c.account_sid == sa.bindparam("account"),
+        audit_events.c.resource_sid == sa.bindparam("resource"),
+    ),
+    audit_events.c.id,
+)
+
+
 def list_events(
-    conn: Connection, account_sid: str, size: int, cursor: Cursor | None, resource_sid: str | None = None
+    conn: Executor, account_sid: str, size: int, cursor: Cursor | None, resource_sid: str | None = None
 ) -> Page[AuditEvent]:
-    stmt = _columns.where(audit_events.c.account_sid == account_sid)
-    if resource_sid is not None:
-        stmt = stmt.where(audit_events.c.resource_sid == resource_sid)
-    return fetch_page(conn, stmt, audit_events.c.id, size, cursor, lambda row: AuditEvent(*row))
+    if resource_sid is None:
+        return _all.page(conn, {"account": account_sid}, size, cursor, lambda row: AuditEvent(*row))
+    params = {"account": account_sid, "resource": resource_sid}
+    return _of_resource.page(conn, params, size, cursor, lambda row: AuditEvent(*row))

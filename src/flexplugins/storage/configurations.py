@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from .. import sids
 from ..domain.model import Configuration, ConfiguredPlugin, Page
-from .paging import Cursor, fetch_page
+from .paging import Cursor, Executor, ListQuery
 from .tables import configurations as c
 from .tables import configured_plugins as cp
 from .tables import plugin_versions as v
@@ -22,7 +22,7 @@ _columns = sa.select(
 _by_sid = _columns.where(c.c.account_sid == sa.bindparam("account"), c.c.sid == sa.bindparam("sid"))
 
 
-def get(conn: Connection, account_sid: str, sid: str, *, lock: bool = False) -> Configuration | None:
+def get(conn: Executor, account_sid: str, sid: str, *, lock: bool = False) -> Configuration | None:
     if not sids.is_sid(sid, sids.CONFIGURATION):
         return None
     stmt = _by_sid.with_for_update() if lock else _by_sid
@@ -73,9 +73,11 @@ def set_archived(conn: Connection, configuration_id: int) -> None:
     conn.execute(c.update().where(c.c.id == configuration_id).values(archived=True))
 
 
-def list_page(conn: Connection, account_sid: str, size: int, cursor: Cursor | None) -> Page[Configuration]:
-    stmt = _columns.where(c.c.account_sid == account_sid)
-    return fetch_page(conn, stmt, c.c.id, size, cursor, lambda row: Configuration(*row))
+_list = ListQuery(_columns.where(c.c.account_sid == sa.bindparam("account")), c.c.id)
+
+
+def list_page(conn: Executor, account_sid: str, size: int, cursor: Cursor | None) -> Page[Configuration]:
+    return _list.page(conn, {"account": account_sid}, size, cursor, lambda row: Configuration(*row))
 
 
 _configured = sa.select(
@@ -102,30 +104,42 @@ _configured = sa.select(
 )
 
 
+_configured_list = ListQuery(
+    _configured.where(cp.c.configuration_id == sa.bindparam("configuration_id")),
+    cp.c.position,
+    descending=False,
+)
+_configured_all = _configured.where(cp.c.configuration_id == sa.bindparam("configuration_id")).order_by(
+    cp.c.position
+)
+_configured_by_sid = _configured.where(
+    cp.c.configuration_id == sa.bindparam("configuration_id"), p.c.sid == sa.bindparam("plugin")
+)
+_configured_by_name = _configured.where(
+    cp.c.configuration_id == sa.bindparam("configuration_id"), p.c.unique_name == sa.bindparam("plugin")
+)
+
+
 def list_configured(
-    conn: Connection, configuration: Configuration, size: int, cursor: Cursor | None
+    conn: Executor, configuration: Configuration, size: int, cursor: Cursor | None
 ) -> Page[ConfiguredPlugin]:
     """The configured plugins in load order (phase, then the order given)."""
-    stmt = _configured.where(cp.c.configuration_id == configuration.id)
-    return fetch_page(
-        conn, stmt, cp.c.position, size, cursor, lambda row: ConfiguredPlugin(*row), descending=False
+    return _configured_list.page(
+        conn, {"configuration_id": configuration.id}, size, cursor, lambda row: ConfiguredPlugin(*row)
     )
 
 
-def all_configured(conn: Connection, configuration_id: int) -> list[ConfiguredPlugin]:
-    stmt = _configured.where(cp.c.configuration_id == configuration_id).order_by(cp.c.position)
-    return [ConfiguredPlugin(*row) for row in conn.execute(stmt)]
+def all_configured(conn: Executor, configuration_id: int) -> list[ConfiguredPlugin]:
+    rows = conn.execute(_configured_all, {"configuration_id": configuration_id}).all()
+    return [ConfiguredPlugin(*row) for row in rows]
 
 
-def get_configured(
-    conn: Connection, configuration: Configuration, plugin_key: str
-) -> ConfiguredPlugin | None:
-    stmt = _configured.where(cp.c.configuration_id == configuration.id)
+def get_configured(conn: Executor, configuration: Configuration, plugin_key: str) -> ConfiguredPlugin | None:
     if sids.is_sid(plugin_key, sids.PLUGIN):
-        stmt = stmt.where(p.c.sid == sids.normalise(plugin_key))
+        stmt, key = _configured_by_sid, sids.normalise(plugin_key)
     else:
-        stmt = stmt.where(p.c.unique_name == plugin_key)
-    row = conn.execute(stmt).first()
+        stmt, key = _configured_by_name, plugin_key
+    row = conn.execute(stmt, {"configuration_id": configuration.id, "plugin": key}).first()
     return None if row is None else ConfiguredPlugin(*row)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..domain.errors import unavailable
 from . import tables
+from .reader import Reader
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -91,7 +92,11 @@ def _is_unavailable(error: exc.DBAPIError) -> bool:
 
 
 def _describe(error: exc.DBAPIError) -> str:
-    text = str(error.orig).lower() if error.orig is not None else ""
+    return _describe_text(str(error.orig) if error.orig is not None else "")
+
+
+def _describe_text(text: str) -> str:
+    text = text.lower()
     if "readonly" in text or "read-only" in text:
         return "The database is read-only; the server cannot record changes"
     if "disk" in text and "full" in text:
@@ -110,14 +115,25 @@ class Database:
         make = _sqlite_engine if self.is_sqlite else _postgres_engine
         self.read_engine = make(self.url, write=False)
         self.write_engine = make(self.url, write=True)
+        self.reader = Reader(self.read_engine)
+        self._driver_error: type[Exception] = self.read_engine.dialect.loaded_dbapi.Error
+        self._driver_unavailable: tuple[type[Exception], ...] = (
+            self.read_engine.dialect.loaded_dbapi.OperationalError,
+            self.read_engine.dialect.loaded_dbapi.InterfaceError,
+        )
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection for reads; each statement sees all committed writes."""
+    def read(self) -> Iterator[Reader]:
+        """The reader: each statement sees all committed writes (no transaction is held)."""
         try:
-            with self.read_engine.connect() as conn:
-                yield conn
+            yield self.reader
+        except self._driver_error as error:
+            self.reader.discard()
+            if isinstance(error, self._driver_unavailable):
+                raise unavailable(_describe_text(str(error))) from error
+            raise
         except exc.DBAPIError as error:
+            self.reader.discard()
             if _is_unavailable(error):
                 raise unavailable(_describe(error)) from error
             raise
@@ -141,8 +157,8 @@ class Database:
             )
 
     def ping(self) -> None:
-        with self.read() as conn:
-            conn.exec_driver_sql("SELECT 1")
+        with self.read() as reader:
+            reader.exec_driver_sql("SELECT 1")
 
     def server_secret(self, name: str) -> str:
         """A random secret shared by every process on this database, made on first use."""
@@ -175,9 +191,10 @@ class Database:
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
 
-        with self.read() as conn:
+        with self.read_engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
     def dispose(self) -> None:
+        self.reader.close()
         self.read_engine.dispose()
         self.write_engine.dispose()

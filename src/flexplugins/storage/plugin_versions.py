@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from .. import sids
 from ..domain.model import Page, Plugin, PluginVersion
-from .paging import Cursor, fetch_page
+from .paging import Cursor, Executor, ListQuery
 from .tables import plugin_versions as v
 from .tables import plugins as p
 
@@ -42,7 +42,7 @@ _LOOKUPS = {(ps, vs): _lookup(ps, vs) for ps in (True, False) for vs in (True, F
 
 
 def get(
-    conn: Connection, account_sid: str, plugin_key: str, version_key: str, *, lock: bool = False
+    conn: Executor, account_sid: str, plugin_key: str, version_key: str, *, lock: bool = False
 ) -> PluginVersion | None:
     """A version by plugin SID or unique name, and version SID or version string."""
     plugin_is_sid = sids.is_sid(plugin_key, sids.PLUGIN)
@@ -111,9 +111,11 @@ def set_archived(conn: Connection, version_id: int) -> None:
     conn.execute(v.update().where(v.c.id == version_id).values(archived=True))
 
 
-def list_page(conn: Connection, plugin: Plugin, size: int, cursor: Cursor | None) -> Page[PluginVersion]:
-    stmt = _columns.where(v.c.plugin_id == plugin.id)
-    return fetch_page(conn, stmt, v.c.id, size, cursor, lambda row: PluginVersion(*row))
+_list = ListQuery(_columns.where(v.c.plugin_id == sa.bindparam("plugin_id")), v.c.id)
+
+
+def list_page(conn: Executor, plugin: Plugin, size: int, cursor: Cursor | None) -> Page[PluginVersion]:
+    return _list.page(conn, {"plugin_id": plugin.id}, size, cursor, lambda row: PluginVersion(*row))
 
 
 def get_many_with_plugins(
@@ -145,11 +147,3 @@ def get_many_with_plugins(
         version = PluginVersion(*row[:11])
         found[version.sid] = (version, Plugin(*row[11:]))
     return found
-
-
-def ids_of(conn: Connection, version_sids: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """version SID -> (version id, plugin id)."""
-    if not version_sids:
-        return {}
-    stmt = sa.select(v.c.sid, v.c.id, v.c.plugin_id).where(v.c.sid.in_(list(version_sids)))
-    return {row[0]: (row[1], row[2]) for row in conn.execute(stmt)}

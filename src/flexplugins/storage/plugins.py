@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from .. import sids
 from ..domain.model import Page, Plugin
-from .paging import Cursor, fetch_page
+from .paging import Cursor, Executor, ListQuery
 from .tables import plugins
 
 _columns = sa.select(
@@ -31,7 +31,7 @@ _by_name = _columns.where(
 )
 
 
-def get(conn: Connection, account_sid: str, sid_or_name: str, *, lock: bool = False) -> Plugin | None:
+def get(conn: Executor, account_sid: str, sid_or_name: str, *, lock: bool = False) -> Plugin | None:
     """A plugin of the account by its SID or its unique name."""
     if sids.is_sid(sid_or_name, sids.PLUGIN):
         stmt, key = _by_sid, sids.normalise(sid_or_name)
@@ -73,6 +73,8 @@ def update(conn: Connection, plugin_id: int, values: dict[str, object]) -> None:
     conn.execute(plugins.update().where(plugins.c.id == plugin_id).values(**values))
 
 
-def list_page(conn: Connection, account_sid: str, size: int, cursor: Cursor | None) -> Page[Plugin]:
-    stmt = _columns.where(plugins.c.account_sid == account_sid)
-    return fetch_page(conn, stmt, plugins.c.id, size, cursor, lambda row: Plugin(*row))
+_list = ListQuery(_columns.where(plugins.c.account_sid == sa.bindparam("account")), plugins.c.id)
+
+
+def list_page(conn: Executor, account_sid: str, size: int, cursor: Cursor | None) -> Page[Plugin]:
+    return _list.page(conn, {"account": account_sid}, size, cursor, lambda row: Plugin(*row))

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from .. import sids
 from ..domain.model import Configuration, Page, Release
-from .paging import Cursor, fetch_page
+from .paging import Cursor, Executor, ListQuery
 from .tables import configurations as c
 from .tables import releases as r
 
@@ -31,19 +31,19 @@ def _release(row: sa.Row[tuple[object, ...]]) -> Release:
     return Release(*row[1:6])  # type: ignore[arg-type]
 
 
-def get(conn: Connection, account_sid: str, sid: str) -> Release | None:
+def get(conn: Executor, account_sid: str, sid: str) -> Release | None:
     if not sids.is_sid(sid, sids.RELEASE):
         return None
     row = conn.execute(_by_sid, {"account": account_sid, "sid": sids.normalise(sid)}).first()
     return None if row is None else _release(row)
 
 
-def active(conn: Connection, account_sid: str) -> Release | None:
+def active(conn: Executor, account_sid: str) -> Release | None:
     row = conn.execute(_active, {"account": account_sid}).first()
     return None if row is None else _release(row)
 
 
-def active_configuration_id(conn: Connection, account_sid: str) -> int | None:
+def active_configuration_id(conn: Executor, account_sid: str) -> int | None:
     row = conn.execute(_active, {"account": account_sid}).first()
     return None if row is None else int(row[6])
 
@@ -64,6 +64,8 @@ def insert(conn: Connection, configuration: Configuration, seq: int, when: datet
     return Release(new_id, sid, configuration.account_sid, configuration.sid, when)
 
 
-def list_page(conn: Connection, account_sid: str, size: int, cursor: Cursor | None) -> Page[Release]:
-    stmt = _columns.where(r.c.account_sid == account_sid)
-    return fetch_page(conn, stmt, r.c.seq, size, cursor, _release)
+_list = ListQuery(_columns.where(r.c.account_sid == sa.bindparam("account")), r.c.seq)
+
+
+def list_page(conn: Executor, account_sid: str, size: int, cursor: Cursor | None) -> Page[Release]:
+    return _list.page(conn, {"account": account_sid}, size, cursor, _release)

@@ -1,0 +1,83 @@
+"""Response validation against the vendor's OpenAPI file, with every documented property required."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+# The vendor's published OpenAPI file for the Plugin Service (the contract); by default the copy
+# shared beside this checkout, else wherever FLEXPLUGINS_OPENAPI points.
+SPEC_PATH = Path(
+    os.environ.get("FLEXPLUGINS_OPENAPI")
+    or Path(__file__).resolve().parents[2]
+    / "shared"
+    / "reference"
+    / "twilio_flex_v1_pluginservice.openapi.json"
+)
+
+
+@cache
+def spec() -> dict[str, Any]:
+    return json.loads(SPEC_PATH.read_text())  # type: ignore[no-any-return]
+
+
+def _strict(schema: Any, components: dict[str, Any]) -> Any:
+    """Resolve $refs, require every property, turn `nullable` into a JSON Schema type union."""
+    if isinstance(schema, list):
+        return [_strict(item, components) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _strict(copy.deepcopy(components[name]), components)
+    out = {
+        k: _strict(v, components) for k, v in schema.items() if k not in ("nullable", "x-twilio", "format")
+    }
+    if schema.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    if "properties" in out:
+        out["required"] = sorted(out["properties"])
+        out["additionalProperties"] = False
+    return out
+
+
+def response_schema(operation_id: str, status: int) -> dict[str, Any]:
+    doc = spec()
+    for methods in doc["paths"].values():
+        for operation in methods.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                content = operation["responses"][str(status)]["content"]["application/json"]
+                return _strict(content["schema"], doc["components"]["schemas"])  # type: ignore[no-any-return]
+    raise KeyError(operation_id)
+
+
+def assert_valid(operation_id: str, status: int, body: Any) -> None:
+    jsonschema.validate(body, response_schema(operation_id, status))
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message", "more_info", "status"],
+    "properties": {
+        "code": {"type": "integer"},
+        "message": {"type": "string", "minLength": 1},
+        "more_info": {"type": "string", "pattern": "^https://www.twilio.com/docs/errors/[0-9]+$"},
+        "status": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
+
+
+def assert_error(response: Any, status: int, code: int) -> dict[str, Any]:
+    """The response is the vendor's error JSON with this status and code."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    jsonschema.validate(body, ERROR_SCHEMA)
+    assert body["status"] == status and body["code"] == code, body
+    return body  # type: ignore[no-any-return]
