@@ -81,3 +81,26 @@ def assert_error(response: Any, status: int, code: int) -> dict[str, Any]:
     jsonschema.validate(body, ERROR_SCHEMA)
     assert body["status"] == status and body["code"] == code, body
     return body  # type: ignore[no-any-return]
+
+
+def operation_for(method: str, path: str) -> str | None:
+    """The operationId of the vendor operation this request path matches, if any."""
+    import re
+
+    for template, methods in spec()["paths"].items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in methods:
+            # A literal segment beats a parameter (e.g. .../Archive vs .../{Sid}); check exact arity.
+            return str(methods[method.lower()]["operationId"])
+    return None
+
+
+def assert_valid_response(method: str, path: str, status: int, body: Any) -> str:
+    """Validate a raw response of a vendor operation against its documented schema."""
+    operation = operation_for(method, path)
+    assert operation is not None, f"{method} {path} is not a vendor operation"
+    if status >= 400:
+        jsonschema.validate(body, ERROR_SCHEMA)
+    else:
+        assert_valid(operation, status, body)
+    return operation
