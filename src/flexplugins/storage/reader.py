@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 Convert = Callable[[Any], Any] | None
 _CACHE_LIMIT = 512
@@ -35,7 +36,9 @@ class _Compiled:
     __slots__ = ("sql", "names", "positional", "converters", "_defaults")
 
     def __init__(self, stmt: sa.Executable, engine: Engine) -> None:
+        assert isinstance(stmt, sa.ClauseElement)
         compiled = stmt.compile(dialect=engine.dialect)
+        assert isinstance(compiled, SQLCompiler)
         self.sql = compiled.string
         self.positional = engine.dialect.positional
         self.names: list[str] = list(compiled.positiontup or []) if self.positional else []

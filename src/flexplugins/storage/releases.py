@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,8 +29,8 @@ _active = (
 )
 
 
-def _release(row: sa.Row[tuple[object, ...]]) -> Release:
-    return Release(*row[1:6])  # type: ignore[arg-type]
+def _release(row: Sequence[Any]) -> Release:
+    return Release(row[1], row[2], row[3], row[4], row[5])
 
 
 def get(conn: Executor, account_sid: str, sid: str) -> Release | None:
