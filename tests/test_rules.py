@@ -329,7 +329,9 @@ def test_authentication_is_required(
         {"Authorization": "Basic " + base64.b64encode(f"SK{'0' * 32}:{account.token}".encode()).decode()},
     ]
     for headers in cases:
-        assert_error(httpx.get(url, headers=headers), 401, 20003)
+        refused = httpx.get(url, headers=headers)
+        assert_error(refused, 401, 20003)
+        assert refused.headers["WWW-Authenticate"] == 'Basic realm="flexplugins"'
         assert_error(httpx.post(url, headers=headers, data={"UniqueName": "sneaky"}), 401, 20003)
     with httpx.Client(base_url=server.url, auth=(account.sid, account.token)) as http:
         assert http.get(f"{API}/Plugins/sneaky").status_code == 404

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from ..config import Settings
 from ..domain.errors import ApiError
 from ..storage.db import Database
-from . import audit, configurations, plugin_versions, plugins, releases
+from . import audit, configurations, plugin_versions, plugins, releases, runtime
 from .auth import Authenticator
 from .wire import PageTokens, error_body, error_response, json_response
 
@@ -35,7 +35,10 @@ async def healthz(request: Request) -> Response:
 
 async def _api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
-    return error_response(error)
+    response = error_response(error)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="flexplugins"'
+    return response
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -71,6 +74,7 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
         *configurations.routes,
         *releases.routes,
         *audit.routes,
+        *runtime.routes,
     ]
     app = Starlette(
         routes=routes,
