@@ -24,7 +24,9 @@ BODY = json.dumps(
         "date_created": "2026-01-01T00:00:00Z",
         "date_updated": "2026-01-01T00:00:00Z",
         "url": "http://127.0.0.1:8080/v1/PluginService/Plugins/FP" + "0" * 32,
-        "links": {"plugin_versions": "http://127.0.0.1:8080/v1/PluginService/Plugins/FP" + "0" * 32 + "/Versions"},
+        "links": {
+            "plugin_versions": "http://127.0.0.1:8080/v1/PluginService/Plugins/FP" + "0" * 32 + "/Versions"
+        },
     },
     separators=(",", ":"),
 ).encode()

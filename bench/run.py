@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -83,10 +84,8 @@ def free_port() -> int:
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
+        with contextlib.suppress(OSError):
             found += [int(c) for c in task.read_text().split()]
-        except OSError:
-            pass
     return found
 
 
@@ -168,8 +167,18 @@ def start_flexplugins(database_url: str, workers: int, workdir: Path) -> Process
     env = dict(os.environ, FLEXPLUGINS_DATA_DIR=str(workdir / "data"))
     env.pop("TWILIO_ACCOUNT_SID", None)
     env.pop("TWILIO_AUTH_TOKEN", None)
-    cmd = [exe, "serve", "--port", str(port), "--workers", str(workers), "--database", database_url,
-           "--log-level", "warning"]
+    cmd = [
+        exe,
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--database",
+        database_url,
+        "--log-level",
+        "warning",
+    ]
     popen = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url, popen, log)
@@ -179,9 +188,26 @@ def start_flexplugins(database_url: str, workers: int, workdir: Path) -> Process
 def start_baseline(workers: int, workdir: Path) -> Process:
     port = free_port()
     log = workdir / f"baseline-{port}.log"
-    cmd = [sys.executable, "-m", "uvicorn", "baseline:app", "--app-dir", str(HERE), "--port", str(port),
-           "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
-           "--no-access-log", "--no-server-header"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "baseline:app",
+        "--app-dir",
+        str(HERE),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--no-server-header",
+    ]
     popen = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url, popen, log, "/v1/PluginService/Plugins/x")
@@ -215,8 +241,16 @@ def run_wrk(
 ) -> Result:
     lua = workdir / f"wrk-{uuid.uuid4().hex[:6]}.lua"
     lua.write_text(script + DONE_LUA)
-    cmd = ["wrk", f"-t{load.threads}", f"-c{load.connections}", f"-d{int(duration or load.duration)}s",
-           "--timeout", "5s", "-s", str(lua)]
+    cmd = [
+        "wrk",
+        f"-t{load.threads}",
+        f"-c{load.connections}",
+        f"-d{int(duration or load.duration)}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(lua),
+    ]
     if auth:
         cmd += ["-H", f"Authorization: {auth}"]
     cmd.append(url)
@@ -224,8 +258,10 @@ def run_wrk(
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed for {name}: {out.stdout}\n{out.stderr}")
-    data = json.loads(line[len("WRKJSON "):])
-    errors = sum(data[k] for k in ("status_errors", "connect_errors", "read_errors", "write_errors", "timeouts"))
+    data = json.loads(line[len("WRKJSON ") :])
+    errors = sum(
+        data[k] for k in ("status_errors", "connect_errors", "read_errors", "write_errors", "timeouts")
+    )
     return Result(
         name=name,
         rps=data["requests"] / data["duration_us"] * 1e6,
@@ -294,8 +330,9 @@ def bench_database(kind: str, args: argparse.Namespace, load: Load, workdir: Pat
         baseline = start_baseline(args.workers, workdir)
         try:
             run_wrk("warm-up", baseline.url + "/x", None, load, workdir, duration=2)
-            base = run_wrk("baseline (bare Starlette)", baseline.url + "/v1/PluginService/Plugins/x", None, load,
-                           workdir)
+            base = run_wrk(
+                "baseline (bare Starlette)", baseline.url + "/v1/PluginService/Plugins/x", None, load, workdir
+            )
         finally:
             baseline.stop()
         print(f"[{kind}] baseline {base.rps:,.0f} req/s p99 {base.p99_ms:.1f} ms", flush=True)
@@ -332,7 +369,9 @@ def drive(
         assert active.status_code == 200, active.text
         pages = {
             # page 1,000 of 10 (the last at full scale); the deepest page there is at a smaller scale
-            which: page_token_url(client, f"{API}/{which.title()}", min(999, seeded.counts[which] // 10 - 1), 10)
+            which: page_token_url(
+                client, f"{API}/{which.title()}", min(999, seeded.counts[which] // 10 - 1), 10
+            )
             for which in ("configurations", "releases")
         }
         manifest = None
@@ -354,15 +393,26 @@ def drive(
         reads.append(("runtime manifest", manifest))
     nonce = uuid.uuid4().hex[:6]
     plugins_field = "&".join(
-        "Plugins=" + quote(json.dumps({"plugin_version": sid, "phase": 3}), safe="") for sid in seeded.version_sids
+        "Plugins=" + quote(json.dumps({"plugin_version": sid, "phase": 3}), safe="")
+        for sid in seeded.version_sids
     )
     writes: list[tuple[str, str]] = [
-        ("create version", post_script(f"{API}/Plugins/{plugin}/Versions", f"Version=9.{nonce}.",
-                                       "&" + urlencode({"PluginUrl": "https://assets.example.com/b.js"}))),
-        ("create configuration (20 plugins)", post_script(f"{API}/Configurations", f"Name=bench-{nonce}-",
-                                                          "&" + plugins_field)),
-        ("create release", post_script(f"{API}/Releases", f"ConfigurationId={seeded.configuration_sid}&x=",
-                                       "")),
+        (
+            "create version",
+            post_script(
+                f"{API}/Plugins/{plugin}/Versions",
+                f"Version=9.{nonce}.",
+                "&" + urlencode({"PluginUrl": "https://assets.example.com/b.js"}),
+            ),
+        ),
+        (
+            "create configuration (20 plugins)",
+            post_script(f"{API}/Configurations", f"Name=bench-{nonce}-", "&" + plugins_field),
+        ),
+        (
+            "create release",
+            post_script(f"{API}/Releases", f"ConfigurationId={seeded.configuration_sid}&x=", ""),
+        ),
     ]
     results: list[Result] = []
     run_wrk("warm-up", url + reads[0][1], auth, load, workdir, duration=2)
@@ -374,8 +424,14 @@ def drive(
     soak: dict[str, Any] = {}
     if args.soak:
         started = time.monotonic()
-        result = run_wrk(f"soak: Releases/Active for {args.soak:g} s", url + f"{API}/Releases/Active", auth, load,
-                         workdir, duration=args.soak)
+        result = run_wrk(
+            f"soak: Releases/Active for {args.soak:g} s",
+            url + f"{API}/Releases/Active",
+            auth,
+            load,
+            workdir,
+            duration=args.soak,
+        )
         ended = time.monotonic()
         window = sampler.between(started, ended)
         third = max(1, len(window) // 3)
@@ -392,8 +448,11 @@ def drive(
         results.append(result)
         print(f"[{kind}] {fmt(result)}", flush=True)
     cost = release_cost(url, seeded, args.release_rounds)
-    print(f"[{kind}] release create p50: {cost['few_p50_ms']:.2f} ms with few earlier releases, "
-          f"{cost['many_p50_ms']:.2f} ms with many ({cost['ratio']:.2f}x)", flush=True)
+    print(
+        f"[{kind}] release create p50: {cost['few_p50_ms']:.2f} ms with few earlier releases, "
+        f"{cost['many_p50_ms']:.2f} ms with many ({cost['ratio']:.2f}x)",
+        flush=True,
+    )
     by_name = {r.name: r for r in results}
     paging = {
         which: {
@@ -403,13 +462,19 @@ def drive(
         }
         for which in ("configurations", "releases")
     }
-    return {"results": [r.__dict__ for r in results], "paging": paging, "release_cost": cost, "soak": soak,
-            "manifest": bool(manifest)}
+    return {
+        "results": [r.__dict__ for r in results],
+        "paging": paging,
+        "release_cost": cost,
+        "soak": soak,
+        "manifest": bool(manifest),
+    }
 
 
 def fmt(r: Result) -> str:
     ratio = f"{r.ratio:5.2f}x" if r.ratio is not None else "   -  "
-    return f"{r.name:36s} {r.rps:9,.0f} req/s  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms  {ratio}  errors {r.errors}"
+    latency = f"p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms"
+    return f"{r.name:36s} {r.rps:9,.0f} req/s  {latency}  {ratio}  errors {r.errors}"
 
 
 def make_database(kind: str, workdir: Path) -> tuple[str, Any]:
@@ -433,42 +498,61 @@ def make_database(kind: str, workdir: Path) -> tuple[str, Any]:
 
 def print_table(reports: list[dict[str, Any]], args: argparse.Namespace, load: Load) -> None:
     print()
-    print(f"flexplugins benchmark: {args.workers} worker(s), wrk -t{load.threads} -c{load.connections} "
-          f"-d{load.duration:g}s, scale {args.scale}")
+    print(
+        f"flexplugins benchmark: {args.workers} worker(s), wrk -t{load.threads} -c{load.connections} "
+        f"-d{load.duration:g}s, scale {args.scale}"
+    )
     for report in reports:
         base = report["baseline"]
         print(f"\n== {report['database']}  (seeded {report['seeded']})")
         print(f"{'endpoint':36s} {'req/s':>9s}  {'p50 ms':>7s} {'p99 ms':>7s}  {'vs base':>7s}  errors")
-        print(f"{'baseline (bare Starlette)':36s} {base['rps']:9,.0f}  {base['p50_ms']:7.2f} {base['p99_ms']:7.2f}"
-              f"  {1:6.2f}x  {base['errors']}")
+        print(
+            f"{'baseline (bare Starlette)':36s} {base['rps']:9,.0f}  "
+            f"{base['p50_ms']:7.2f} {base['p99_ms']:7.2f}"
+            f"  {1:6.2f}x  {base['errors']}"
+        )
         for r in report["results"]:
-            print(f"{r['name']:36s} {r['rps']:9,.0f}  {r['p50_ms']:7.2f} {r['p99_ms']:7.2f}  {r['ratio']:6.2f}x"
-                  f"  {r['errors']}")
+            print(
+                f"{r['name']:36s} {r['rps']:9,.0f}  {r['p50_ms']:7.2f} {r['p99_ms']:7.2f}  {r['ratio']:6.2f}x"
+                f"  {r['errors']}"
+            )
         for which, p in report["paging"].items():
-            print(f"page 1000 vs page 1 ({which}): {p['cost_ratio']:.2f}x the cost "
-                  f"(p50 {p['page1_p50_ms']:.2f} -> {p['page1000_p50_ms']:.2f} ms)")
+            print(
+                f"page 1000 vs page 1 ({which}): {p['cost_ratio']:.2f}x the cost "
+                f"(p50 {p['page1_p50_ms']:.2f} -> {p['page1000_p50_ms']:.2f} ms)"
+            )
         c = report["release_cost"]
-        print(f"create release, few vs ~10,000 earlier releases: p50 {c['few_p50_ms']:.2f} vs "
-              f"{c['many_p50_ms']:.2f} ms ({c['ratio']:.2f}x)")
+        print(
+            f"create release, few vs ~10,000 earlier releases: p50 {c['few_p50_ms']:.2f} vs "
+            f"{c['many_p50_ms']:.2f} ms ({c['ratio']:.2f}x)"
+        )
         print(f"peak server RSS (all processes): {report['rss_peak_mib']:.0f} MiB")
         if report["soak"]:
             s = report["soak"]
-            print(f"memory over a {s['seconds']:g} s soak: {s['rss_first_third_mib']:.0f} MiB (first third) -> "
-                  f"{s['rss_last_third_mib']:.0f} MiB (last third)")
+            print(
+                f"memory over a {s['seconds']:g} s soak: {s['rss_first_third_mib']:.0f} MiB (first third) -> "
+                f"{s['rss_last_third_mib']:.0f} MiB (last third)"
+            )
         if not report["manifest"]:
             print("runtime manifest: no such endpoint in this build (not measured)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (and baseline's)")
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per endpoint")
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--scale", type=float, default=1.0, help="shrink the seeded account (e.g. 0.05)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument("--soak", type=float, default=0, help="also run Releases/Active this long, watching RSS")
-    parser.add_argument("--release-rounds", type=int, default=200, help="sequential creates per release-cost side")
+    parser.add_argument(
+        "--soak", type=float, default=0, help="also run Releases/Active this long, watching RSS"
+    )
+    parser.add_argument(
+        "--release-rounds", type=int, default=200, help="sequential creates per release-cost side"
+    )
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -480,8 +564,12 @@ def main() -> None:
             reports.append(bench_database(kind, args, load, Path(tmp)))
     print_table(reports, args, load)
     if args.json:
-        meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": os.uname()._asdict(),
-                "cpus": os.cpu_count(), "args": {k: str(v) for k, v in vars(args).items()}}
+        meta = {
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "machine": os.uname()._asdict(),
+            "cpus": os.cpu_count(),
+            "args": {k: str(v) for k, v in vars(args).items()},
+        }
         args.json.write_text(json.dumps({"meta": meta, "reports": reports}, indent=2))
 
 

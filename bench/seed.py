@@ -48,7 +48,11 @@ def _ids(conn: sa.Connection, table: sa.Table, account: str) -> list[int]:
 
 
 def _seed_account(
-    db: Database, plugins: int, versions_per_plugin: int, configurations: int, per_configuration: int,
+    db: Database,
+    plugins: int,
+    versions_per_plugin: int,
+    configurations: int,
+    per_configuration: int,
     releases: int,
 ) -> tuple[str, str, dict[str, Any]]:
     account, token = accounts.create_account(db, "bench")
@@ -136,9 +140,7 @@ def _seed_account(
         info["plugin_sid"] = plugin_rows[0]["sid"]
         info["plugin_name"] = plugin_rows[0]["unique_name"]
         info["version_string"] = version_rows[versions_per_plugin // 2]["version"]
-        info["version_sids"] = [
-            version_rows[n * versions_per_plugin]["sid"] for n in range(min(20, plugins))
-        ]
+        info["version_sids"] = [version_rows[n * versions_per_plugin]["sid"] for n in range(min(20, plugins))]
         info["configuration_sid"] = config_rows[-1]["sid"]
         info["counts"] = {
             "plugins": len(plugin_rows),
