@@ -13,6 +13,7 @@ from ..config import Settings
 from ..domain.errors import ApiError
 from ..service import accounts
 from ..storage.db import Database
+from . import tokens
 
 
 def _settings(database: str | None, data_dir: str | None = None) -> Settings:
@@ -199,6 +200,9 @@ def db_current(database: str | None) -> None:
     """Print the current migration revision."""
     db = Database(_settings(database).database_url)
     click.echo(str(db.current_revision()))
+
+
+main.add_command(tokens.tokens_group)
 
 
 if __name__ == "__main__":

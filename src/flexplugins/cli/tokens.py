@@ -1,0 +1,93 @@
+"""`flexplugins tokens`: read-only runtime tokens for host applications.
+
+A runtime token is an SK key of kind "runtime": with its secret, a host page can read the runtime
+manifest, the import map and the hosted bundles of its account, and nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+
+import click
+
+from ..config import Settings
+from ..domain.errors import ApiError, not_found
+from ..service import accounts
+from ..storage.db import Database
+
+KIND = "runtime"
+
+
+def _db(database: str | None) -> Database:
+    db = Database(Settings.from_env(database_url=database).database_url)
+    db.upgrade()
+    return db
+
+
+def _fail(error: ApiError) -> None:
+    click.echo(f"error {error.code}: {error.message}", err=True)
+    sys.exit(1)
+
+
+database_option = click.option(
+    "--database", metavar="URL", help="Database URL (default: FLEXPLUGINS_DATABASE_URL, else SQLite)."
+)
+account_option = click.option("--account", "account_sid", required=True, metavar="AC...")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Runtime tokens: read the manifest and bundles of one account, nothing else."""
+
+
+@tokens_group.command("create")
+@account_option
+@click.option("--friendly-name", default="runtime", show_default=True)
+@database_option
+def tokens_create(account_sid: str, friendly_name: str, database: str | None) -> None:
+    """Create a runtime token; prints its SID and secret as JSON (the secret is shown only once)."""
+    try:
+        token = accounts.create_key(_db(database), account_sid, friendly_name, kind=KIND)
+    except ApiError as error:
+        _fail(error)
+    basic = base64.b64encode(f"{token.sid}:{token.secret}".encode()).decode()
+    click.echo(
+        json.dumps(
+            {
+                "token_sid": token.sid,
+                "secret": token.secret,
+                "account_sid": account_sid,
+                "authorization": f"Basic {basic}",
+            }
+        )
+    )
+
+
+@tokens_group.command("list")
+@account_option
+@database_option
+def tokens_list(account_sid: str, database: str | None) -> None:
+    """List the runtime tokens of an account as JSON lines (secrets are never shown again)."""
+    for sid, name, created, revoked in accounts.list_keys(_db(database), account_sid, KIND):
+        click.echo(
+            json.dumps({"token_sid": sid, "friendly_name": name, "date_created": created, "revoked": revoked})
+        )
+
+
+@tokens_group.command("revoke")
+@account_option
+@click.argument("token_sid")
+@database_option
+def tokens_revoke(account_sid: str, token_sid: str, database: str | None) -> None:
+    """Revoke a runtime token; host pages using it get 401 within seconds."""
+    db = _db(database)
+    try:
+        # Only runtime tokens: an API key is revoked with `flexplugins keys revoke`.
+        if not any(sid.lower() == token_sid.lower() for sid, *_ in accounts.list_keys(db, account_sid, KIND)):
+            raise not_found(f"Runtime token {token_sid} of account {account_sid} was not found")
+        accounts.revoke_key(db, account_sid, token_sid)
+    except ApiError as error:
+        _fail(error)
+    click.echo(json.dumps({"token_sid": token_sid, "revoked": True}))
