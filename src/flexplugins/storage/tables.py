@@ -137,3 +137,20 @@ server_secrets = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(128), nullable=False),
 )
+
+# Uploaded JavaScript bundles, content-addressed: one row per account and SHA-256 of the bytes.
+bundles = sa.Table(
+    "bundles",
+    metadata,
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("integrity", sa.String(80), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.CheckConstraint("size >= 0", name="size_not_negative"),
+)
+
+# Whether a bundle is private is asked of the account's versions by URL when the bundle is served.
+sa.Index("ix_plugin_versions_account_private", plugin_versions.c.account_sid, plugin_versions.c.private)
