@@ -366,6 +366,10 @@ def test_pagination_meta_and_tokens(
     assert [p["unique_name"] for p in third["plugins"]] == ["p0"] and third["meta"]["next_page_url"] is None
 
     token = second["meta"]["next_page_url"].split("PageToken=")[1]
+    # A token alone (as the Node toolkit sends it, without Page) still links back.
+    alone = http.get(f"{API}/Plugins", params={"PageSize": 2, "PageToken": token}).json()
+    assert [p["unique_name"] for p in alone["plugins"]] == ["p0"]
+    assert http.get(alone["meta"]["previous_page_url"]).json()["plugins"][0]["unique_name"] == "p2"
     # A token of this list is refused on another list, on another account, and when forged.
     assert_error(http.get(f"{API}/Configurations", params={"PageToken": token}), 400, 20001)
     with httpx.Client(base_url=server.url, auth=(other_account.sid, other_account.token)) as other:

@@ -203,11 +203,14 @@ def list_body(
     if page.has_next and page.last_key is not None:
         next_url = url(paging.page + 1, tokens.make(scope, "after", page.last_key))
     previous_url = None
-    if page.has_previous and paging.page > 0:
+    # The toolkit follows next_page_url with its PageToken only (no Page), so a token alone also
+    # means there is a page before this one.
+    if page.has_previous and (paging.page > 0 or paging.token):
+        previous_index = max(paging.page - 1, 0)
         if page.first_key is not None:
-            previous_url = url(paging.page - 1, tokens.make(scope, "before", page.first_key))
+            previous_url = url(previous_index, tokens.make(scope, "before", page.first_key))
         else:
-            previous_url = url(paging.page - 1, None)
+            previous_url = url(previous_index, None)
     return {
         key: items,
         "meta": {
