@@ -18,22 +18,41 @@ from tests.conftest import Credentials, LiveServer
 
 API = "/v1/PluginService"
 RUNTIME = "/flexplugins/v1/Runtime"
+BUNDLES = "/flexplugins/v1/Bundles"
 SID = {"sid": "FJ" + "0" * 32, "plugin": "FP" + "0" * 32, "version": "FV" + "0" * 32}
 
 
-def deploy(http: httpx.Client, name: str, version: str, *, private: bool = False) -> tuple[str, str]:
-    """Create the plugin (if new) and a version of it; returns (plugin version SID, bundle URL)."""
+def bundle_source(name: str, version: str) -> bytes:
+    """A plugin bundle that records, in the page, that it ran."""
+    return f'(window.__ran = window.__ran || []).push("{name}@{version}");\n'.encode()
+
+
+def deploy(
+    http: httpx.Client, name: str, version: str, *, private: bool = False, hosted: bool = True
+) -> tuple[str, str, str | None]:
+    """Upload the bundle (when hosted here), create the plugin if new and a version of it.
+
+    Returns the plugin version SID, the bundle URL and the bundle's integrity value.
+    """
+    url, integrity = f"https://cdn.example.com/{name}/{version}/bundle.js", None
+    if hosted:
+        uploaded = http.post(
+            BUNDLES,
+            content=bundle_source(name, version),
+            headers={"Content-Type": "application/javascript"},
+        )
+        assert uploaded.status_code in (200, 201), uploaded.text
+        url, integrity = uploaded.json()["url"], uploaded.json()["integrity"]
     plugin = http.post(f"{API}/Plugins", data={"UniqueName": name})
     if plugin.status_code == 409:
         plugin = http.get(f"{API}/Plugins/{name}")
     assert plugin.status_code in (200, 201), plugin.text
-    url = f"https://cdn.example.com/{name}/{version}/bundle.js"
     created = http.post(
         f"{API}/Plugins/{plugin.json()['sid']}/Versions",
         data={"Version": version, "PluginUrl": url, "Private": str(private).lower()},
     )
     assert created.status_code == 201, created.text
-    return created.json()["sid"], url
+    return created.json()["sid"], url, integrity
 
 
 def release(http: httpx.Client, *entries: tuple[str, int]) -> tuple[str, str]:
@@ -60,9 +79,9 @@ def runtime_token(server: LiveServer, account: Credentials) -> tuple[str, str]:
 def test_manifest_and_import_map_list_the_active_release_in_load_order(
     server: LiveServer, http: httpx.Client, account: Credentials
 ) -> None:
-    header, header_url = deploy(http, "header", "1.0.0")
-    crm, crm_url = deploy(http, "crm", "2.1.0", private=True)
-    theme, theme_url = deploy(http, "theme", "0.3.0")
+    header, header_url, header_sri = deploy(http, "header", "1.0.0")
+    crm, crm_url, crm_sri = deploy(http, "crm", "2.1.0", private=True)
+    theme, theme_url, _ = deploy(http, "theme", "0.3.0", hosted=False)
     configuration_sid, release_sid = release(http, (header, 3), (crm, 3), (theme, 1))
 
     response = http.get(f"{RUNTIME}/Manifest")
@@ -82,23 +101,25 @@ def test_manifest_and_import_map_list_the_active_release_in_load_order(
     assert [p["plugin_url"] for p in manifest["plugins"]] == [theme_url, header_url, crm_url]
     assert [p["private"] for p in manifest["plugins"]] == [False, False, True]
     assert [p["plugin_version_sid"] for p in manifest["plugins"]] == [theme, header, crm]
-    # Bundles hosted elsewhere have no integrity value: we cannot vouch for their content.
-    assert [p["integrity"] for p in manifest["plugins"]] == [None, None, None]
+    assert header_url.startswith(f"{server.url}{BUNDLES}/{account.sid}/")
+    # Bundles hosted here carry their SRI value; one hosted elsewhere has none: we cannot vouch for it.
+    assert header_sri and crm_sri and header_sri.startswith("sha384-")
+    assert [p["integrity"] for p in manifest["plugins"]] == [None, header_sri, crm_sri]
 
     imports = http.get(f"{RUNTIME}/ImportMap")
     assert imports.status_code == 200
     assert imports.headers["content-type"].startswith("application/importmap+json")
     body = imports.json()
     assert list(body["imports"].items()) == [("theme", theme_url), ("header", header_url), ("crm", crm_url)]
-    assert "integrity" not in body
+    assert body["integrity"] == {header_url: header_sri, crm_url: crm_sri}
     assert imports.headers["etag"] != response.headers["etag"]
 
 
 def test_a_new_release_changes_the_etag_and_content_at_once_and_304_works(
     server: LiveServer, http: httpx.Client
 ) -> None:
-    first, _ = deploy(http, "alpha", "1.0.0")
-    second, _ = deploy(http, "alpha", "1.1.0")
+    first, _, _ = deploy(http, "alpha", "1.0.0", hosted=False)
+    second, _, _ = deploy(http, "alpha", "1.1.0", hosted=False)
     _, release_one = release(http, (first, 3))
 
     one = http.get(f"{RUNTIME}/Manifest")
@@ -163,15 +184,22 @@ def _write_routes() -> list[tuple[str, str]]:
 def test_a_runtime_token_reads_the_manifest_and_nothing_else(
     server: LiveServer, http: httpx.Client, account: Credentials
 ) -> None:
-    version, _ = deploy(http, "widget", "1.0.0")
-    _, release_sid = release(http, (version, 3))
+    version, public_url, _ = deploy(http, "widget", "1.0.0")
+    secret_version, private_url, _ = deploy(http, "vault", "1.0.0", private=True)
+    _, release_sid = release(http, (version, 3), (secret_version, 3))
     token = runtime_token(server, account)
+    with httpx.Client() as anonymous:
+        assert anonymous.get(private_url).status_code == 401
     with httpx.Client(base_url=server.url, auth=token, timeout=30) as runtime:
         manifest = runtime.get(f"{RUNTIME}/Manifest")
         assert manifest.status_code == 200, manifest.text
         assert manifest.json()["release_sid"] == release_sid
         assert runtime.get(f"{RUNTIME}/ImportMap").status_code == 200
         assert runtime.get(f"{RUNTIME}/loader.js").status_code == 200
+        for url, name in ((public_url, "widget"), (private_url, "vault")):
+            bundle = runtime.get(url)
+            assert bundle.status_code == 200, (url, bundle.text)
+            assert bundle.content == bundle_source(name, "1.0.0")
 
         writes = _write_routes()
         assert len(writes) >= 7, writes
@@ -183,7 +211,10 @@ def test_a_runtime_token_reads_the_manifest_and_nothing_else(
             assert runtime.get(f"{API}/{path}").status_code == 403
         assert runtime.get("/flexplugins/v1/AuditEvents").status_code == 403
     # Nothing was written by those requests.
-    assert [p["unique_name"] for p in http.get(f"{API}/Plugins").json()["plugins"]] == ["widget"]
+    assert sorted(p["unique_name"] for p in http.get(f"{API}/Plugins").json()["plugins"]) == [
+        "vault",
+        "widget",
+    ]
     assert len(http.get(f"{API}/Releases").json()["releases"]) == 1
 
 

@@ -1,7 +1,8 @@
 """What a host application loads (the active release's manifest) and how two releases differ.
 
 The manifest is read on every agent's page load, so it is read straight from the database on
-every request (three indexed lookups on the fast read path) and never cached in the process:
+every request (four indexed lookups on the fast read path, one of them for the integrity of
+the bundles hosted here) and never cached in the process:
 a release made through any server process is visible on the very next request everywhere.
 """
 
@@ -14,6 +15,7 @@ from ..domain.errors import invalid, not_found
 from ..domain.model import Configuration, ConfiguredPlugin, Principal, Release
 from ..storage import configurations, releases
 from ..storage.db import Database
+from . import bundles
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ def manifest(db: Database, who: Principal) -> Manifest:
         assert configuration is not None
         items = configurations.all_configured(conn, configuration.id)
     ordered = sorted(items, key=lambda item: (item.phase, item.position))
+    integrity = bundles.integrities_for_urls(db, who.account_sid, [item.plugin_url for item in ordered])
     plugins = [
         RuntimePlugin(
             item.unique_name,
@@ -57,18 +60,13 @@ def manifest(db: Database, who: Principal) -> Manifest:
             item.plugin_version_sid,
             item.version,
             item.plugin_url,
-            _integrity(db, who.account_sid, item.plugin_url),
+            integrity.get(item.plugin_url),
             item.phase,
             item.private,
         )
         for item in ordered
     ]
     return Manifest(who.account_sid, release, plugins)
-
-
-def _integrity(db: Database, account_sid: str, url: str) -> str | None:
-    """The SRI value of a bundle hosted here; None for a bundle hosted elsewhere."""
-    return None
 
 
 # --- Diff -------------------------------------------------------------------------------------
