@@ -15,7 +15,7 @@ from starlette.routing import Route
 from ..config import Settings
 from ..domain.errors import ApiError
 from ..storage.db import Database
-from . import audit, bundles, configurations, plugin_versions, plugins, releases, runtime
+from . import audit, bundles, configurations, console, plugin_versions, plugins, releases, runtime
 from .auth import Authenticator
 from .wire import PageTokens, error_body, error_response, json_response
 
@@ -76,6 +76,7 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
         *audit.routes,
         *bundles.routes,
         *runtime.routes,
+        console.mount,
     ]
     app = Starlette(
         routes=routes,

@@ -1,0 +1,436 @@
+"""The web console under /console: server-rendered pages over the same service layer as the API.
+
+Sessions live in a signed cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, path /console)
+that names the credential used to sign in and a fingerprint of it, checked on every request, so
+revoking the key ends the session. Every form carries a CSRF token: the session's for signed-in
+forms, a double-submit cookie's for the sign-in form. Every action goes through service/*.py,
+so the rules and the audit trail apply exactly as they do to the API.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..domain.errors import ApiError, invalid
+from ..domain.model import Principal
+from ..service import audit, configurations, console, plugin_versions, plugins, releases, runtime
+from ..storage.db import Database
+from .wire import MORE_INFO, read_form
+
+COOKIE = "flexplugins_console"
+LOGIN_COOKIE = "flexplugins_console_login"
+SESSION_SECONDS = 8 * 3600
+METADATA = "flexplugins-console"
+LIST_SIZE = 200
+
+templates = Environment(
+    loader=PackageLoader("flexplugins", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters["when"] = lambda value: "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    who: Principal
+    csrf: str
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+
+async def _key(request: Request) -> bytes:
+    key: bytes | None = getattr(request.app.state, "console_key", None)
+    if key is None:
+        db: Database = request.app.state.db
+        key = (await run_in_threadpool(db.server_secret, "console_sessions")).encode()
+        request.app.state.console_key = key
+    return key
+
+
+def _sign(key: bytes, payload: bytes) -> str:
+    body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    mac = base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()).decode().rstrip("=")
+    return f"{body}.{mac}"
+
+
+def _unsign(key: bytes, value: str) -> bytes | None:
+    body, _, mac = value.partition(".")
+    try:
+        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except ValueError:
+        return None
+    expected = base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()).decode().rstrip("=")
+    return payload if hmac.compare_digest(expected, mac) else None
+
+
+async def _session(request: Request) -> Session | None:
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    key = await _key(request)
+    payload = _unsign(key, raw)
+    if payload is None:
+        return None
+    try:
+        data = orjson.loads(payload)
+        who = Principal(str(data["a"]), str(data["c"]))
+        expires, csrf, fingerprint = float(data["e"]), str(data["x"]), str(data["f"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if expires < time.time():
+        return None
+    current = await run_in_threadpool(console.fingerprint, request.app.state.db, who, key)
+    if current is None or not hmac.compare_digest(current, fingerprint):
+        return None
+    return Session(who, csrf)
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _check_csrf(expected: str, sent: str | None) -> None:
+    if not sent or not hmac.compare_digest(expected, sent):
+        raise invalid("The form has expired or did not come from this console; reload the page and try again")
+
+
+# --- Rendering ------------------------------------------------------------------------------
+
+
+def _render(
+    request: Request, name: str, session: Session | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    html = templates.get_template(name).render(
+        request=request,
+        session=session,
+        csrf=session.csrf if session else context.pop("csrf", ""),
+        notice=request.query_params.get("notice"),
+        **context,
+    )
+    response = HTMLResponse(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    )
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _error_json(error: ApiError) -> dict[str, Any]:
+    return {
+        "code": error.code,
+        "message": error.message,
+        "more_info": f"{MORE_INFO}{error.code}",
+        "status": error.status,
+    }
+
+
+def _to(path: str, notice: str | None = None) -> RedirectResponse:
+    return RedirectResponse(f"/console{path}" + (f"?{urlencode({'notice': notice})}" if notice else ""), 303)
+
+
+async def _signed_in(request: Request) -> Session | Response:
+    session = await _session(request)
+    if session is None:
+        return _to("/login?" + urlencode({"next": request.url.path}))
+    return session
+
+
+# --- Sign-in --------------------------------------------------------------------------------
+
+
+async def index(request: Request) -> Response:
+    session = await _session(request)
+    return _to("/releases" if session else "/login")
+
+
+async def login_page(request: Request) -> Response:
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    response = _render(request, "console/login.html", None, csrf=token, next=request.query_params.get("next"))
+    _cookie(response, request, LOGIN_COOKIE, token, 3600)
+    return response
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    token = request.cookies.get(LOGIN_COOKIE) or ""
+    sid, secret = form.get("sid") or "", form.get("secret") or ""
+    try:
+        _check_csrf(token, form.get("csrf"))
+        who = await run_in_threadpool(console.sign_in, request.app.state.db, sid, secret)
+    except ApiError as error:
+        fresh = secrets.token_urlsafe(24)
+        response = _render(
+            request, "console/login.html", None, error.status, csrf=fresh, error=_error_json(error), sid=sid
+        )
+        _cookie(response, request, LOGIN_COOKIE, fresh, 3600)
+        return response
+    key = await _key(request)
+    fingerprint = await run_in_threadpool(console.fingerprint, request.app.state.db, who, key)
+    payload = {
+        "a": who.account_sid,
+        "c": who.credential_sid,
+        "e": time.time() + SESSION_SECONDS,
+        "x": secrets.token_urlsafe(24),
+        "f": fingerprint,
+    }
+    target = form.get("next") or ""
+    if not target.startswith("/console/") or target.startswith("//"):
+        target = "/console/releases"
+    signed_in = RedirectResponse(target, 303)
+    _cookie(signed_in, request, COOKIE, _sign(key, orjson.dumps(payload)), SESSION_SECONDS)
+    signed_in.delete_cookie(LOGIN_COOKIE, path="/console")
+    return signed_in
+
+
+async def logout(request: Request) -> Response:
+    session = await _session(request)
+    if session is not None:
+        form = await read_form(request)
+        try:
+            _check_csrf(session.csrf, form.get("csrf"))
+        except ApiError as error:
+            return _render(request, "console/error.html", session, error.status, error=_error_json(error))
+    response = _to("/login", "Signed out")
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+async def plugins_page(request: Request) -> Response:
+    session = await _signed_in(request)
+    if isinstance(session, Response):
+        return session
+    db = request.app.state.db
+    page = await run_in_threadpool(plugins.list_page, db, session.who, LIST_SIZE, None)
+    return _render(request, "console/plugins.html", session, plugins=page.items)
+
+
+async def plugin_page(request: Request) -> Response:
+    session = await _signed_in(request)
+    if isinstance(session, Response):
+        return session
+    db = request.app.state.db
+    try:
+        plugin, page = await run_in_threadpool(
+            plugin_versions.list_page, db, session.who, request.path_params["sid"], LIST_SIZE, None
+        )
+    except ApiError as error:
+        return _render(request, "console/error.html", session, error.status, error=_error_json(error))
+    return _render(request, "console/plugin.html", session, plugin=plugin, versions=page.items)
+
+
+async def configurations_page(request: Request) -> Response:
+    session = await _signed_in(request)
+    if isinstance(session, Response):
+        return session
+    db = request.app.state.db
+    page = await run_in_threadpool(configurations.list_page, db, session.who, LIST_SIZE, None)
+    active = await run_in_threadpool(releases.active, db, session.who)
+    return _render(
+        request,
+        "console/configurations.html",
+        session,
+        configurations=page.items,
+        active_configuration=active.configuration_sid if active else None,
+    )
+
+
+async def configuration_page(request: Request) -> Response:
+    session = await _signed_in(request)
+    if isinstance(session, Response):
+        return session
+    db = request.app.state.db
+    try:
+        configuration, items = await run_in_threadpool(
+            configurations.all_configured, db, session.who, request.path_params["sid"]
+        )
+    except ApiError as error:
+        return _render(request, "console/error.html", session, error.status, error=_error_json(error))
+    active = await run_in_threadpool(releases.active, db, session.who)
+    return _render(
+        request,
+        "console/configuration.html",
+        session,
+        configuration=configuration,
+        plugins=items,
+        is_active=active is not None and active.configuration_sid == configuration.sid,
+        active=active,
+    )
+
+
+async def releases_page(request: Request) -> Response:
+    session = await _signed_in(request)
+    if isinstance(session, Response):
+        return session
+    db = request.app.state.db
+    page = await run_in_threadpool(releases.list_page, db, session.who, LIST_SIZE, None)
+    made_by = await run_in_threadpool(
+        console.creators, db, session.who, [release.sid for release in page.items]
+    )
+    events = await run_in_threadpool(audit.list_page, db, session.who, 50, None)
+    timeline = [
+        (release, page.items[index + 1] if index + 1 < len(page.items) else None)
+        for index, release in enumerate(page.items)
+    ]
+    return _render(
+        request,
+        "console/releases.html",
+        session,
+        timeline=timeline,
+        active=page.items[0] if page.items else None,
+        made_by=made_by,
+        events=events.items,
+    )
+
+
+async def diff_page(request: Request) -> Response:
+    session = await _signed_in(request)
+    if isinstance(session, Response):
+        return session
+    db = request.app.state.db
+    before, after = request.query_params.get("from", ""), request.query_params.get("to", "")
+    result, error = None, None
+    if before and after:
+        try:
+            result = await run_in_threadpool(runtime.diff, db, session.who, before, after)
+        except ApiError as refused:
+            error = _error_json(refused)
+    return _render(
+        request,
+        "console/diff.html",
+        session,
+        400 if error else 200,
+        diff=result,
+        before=before,
+        after=after,
+        error=error,
+    )
+
+
+# --- Actions --------------------------------------------------------------------------------
+
+# action: (title, what the button says, where to go afterwards)
+ACTIONS = {
+    "release": ("Release configuration", "Release", "/releases"),
+    "rollback": ("Roll back to release", "Roll back", "/releases"),
+    "archive-configuration": ("Archive configuration", "Archive", "/configurations"),
+    "archive-plugin": ("Archive plugin", "Archive", "/plugins"),
+    "archive-version": ("Archive plugin version", "Archive", "/plugins"),
+}
+
+
+def _perform(db: Database, who: Principal, action: str, sid: str, plugin: str) -> str:
+    """Run the action through the service layer; returns the notice to show."""
+    if action == "release":
+        made = releases.create(db, who, sid, METADATA)
+        return f"Released configuration {made.configuration_sid} as {made.sid}"
+    if action == "rollback":
+        target = releases.fetch(db, who, sid)
+        made = releases.create(db, who, target.configuration_sid, METADATA)
+        return f"Rolled back to {target.sid}: configuration {made.configuration_sid} is live as {made.sid}"
+    if action == "archive-configuration":
+        return f"Archived configuration {configurations.archive(db, who, sid, METADATA).sid}"
+    if action == "archive-plugin":
+        return f"Archived plugin {plugins.archive(db, who, sid, METADATA).unique_name}"
+    archived = plugin_versions.archive(db, who, plugin, sid, METADATA)
+    return f"Archived plugin version {archived.version} ({archived.sid})"
+
+
+async def action_page(request: Request) -> Response:
+    """Every action asks first: this page explains it and holds the form that performs it."""
+    session = await _signed_in(request)
+    if isinstance(session, Response):
+        return session
+    action = request.path_params["action"]
+    if action not in ACTIONS:
+        return _render(
+            request, "console/error.html", session, 404, error=_error_json(invalid(f"No action {action!r}"))
+        )
+    return _render(
+        request,
+        "console/confirm.html",
+        session,
+        action=action,
+        spec=ACTIONS[action],
+        sid=request.path_params["sid"],
+        plugin=request.query_params.get("plugin", ""),
+    )
+
+
+async def perform_action(request: Request) -> Response:
+    session = await _signed_in(request)
+    if isinstance(session, Response):
+        return session
+    action, sid = request.path_params["action"], request.path_params["sid"]
+    form = await read_form(request)
+    plugin = form.get("plugin") or ""
+    try:
+        _check_csrf(session.csrf, form.get("csrf"))
+        if action not in ACTIONS:
+            raise invalid(f"No action {action!r}")
+        notice = await run_in_threadpool(_perform, request.app.state.db, session.who, action, sid, plugin)
+    except ApiError as error:
+        return _render(
+            request,
+            "console/confirm.html",
+            session,
+            error.status,
+            action=action,
+            spec=ACTIONS.get(action, (action, action, "/releases")),
+            sid=sid,
+            plugin=plugin,
+            error=_error_json(error),
+        )
+    target = ACTIONS[action][2]
+    if action == "archive-version" and plugin:
+        target = f"/plugins/{plugin}"
+    return _to(target, notice)
+
+
+routes = [
+    Route("/", index, methods=["GET"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/plugins", plugins_page, methods=["GET"]),
+    Route("/plugins/{sid}", plugin_page, methods=["GET"]),
+    Route("/configurations", configurations_page, methods=["GET"]),
+    Route("/configurations/{sid}", configuration_page, methods=["GET"]),
+    Route("/releases", releases_page, methods=["GET"]),
+    Route("/diff", diff_page, methods=["GET"]),
+    Route("/actions/{action}/{sid}", action_page, methods=["GET"]),
+    Route("/actions/{action}/{sid}", perform_action, methods=["POST"]),
+    Mount("/static", StaticFiles(packages=[("flexplugins", "static")]), name="console-static"),
+]
+
+mount = Mount("/console", routes=routes)
