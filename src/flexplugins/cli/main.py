@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import exc
+from sqlalchemy.engine import make_url
 
 from ..config import Settings
 from ..domain.errors import ApiError
@@ -21,8 +23,26 @@ def _settings(database: str | None, data_dir: str | None = None) -> Settings:
 
 
 def _db(database: str | None) -> Database:
-    db = Database(_settings(database).database_url)
-    db.upgrade()
+    return _open(_settings(database).database_url)
+
+
+def _open(url: str) -> Database:
+    """The database, migrated; one clear line and exit status 1 (not a traceback) when it is unusable."""
+    db = Database(url)
+    try:
+        db.upgrade()
+    except exc.DBAPIError as error:
+        reason = str(error.orig) if error.orig is not None else str(error)
+        location = make_url(db.url)
+        if db.is_sqlite and location.database:
+            path = Path(location.database)
+            if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+                reason += " (the database file or its directory is read-only)"
+        click.echo(
+            f"error: cannot use the database {location.render_as_string(hide_password=True)}: {reason}",
+            err=True,
+        )
+        sys.exit(1)
     return db
 
 
@@ -67,8 +87,7 @@ def serve(
     settings = Settings.from_env(
         database_url=database, data_dir=Path(data_dir) if data_dir else None, public_url=public_url
     )
-    db = Database(settings.database_url)
-    db.upgrade()
+    db = _open(settings.database_url)
     _bootstrap_account(db)
     db.dispose()
     os.environ.update(settings.to_env())
