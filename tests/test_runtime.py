@@ -165,6 +165,8 @@ def test_the_manifest_needs_credentials(server: LiveServer, account: Credentials
         assert refused.status_code == 401
         assert refused.json()["code"] == 20003
         assert refused.headers["access-control-allow-origin"] == "*"
+        # No WWW-Authenticate: a browser must not pop a password dialog on an agent's screen.
+        assert "www-authenticate" not in refused.headers
         wrong = anonymous.get(f"{RUNTIME}/Manifest", auth=(account.sid, "not-the-token-at-all"))
         assert wrong.status_code == 401
 
