@@ -15,7 +15,7 @@ from ..config import Settings
 from ..domain.errors import ApiError
 from ..service import accounts
 from ..storage.db import Database
-from . import tokens
+from . import browse, manage, tokens, workflow
 
 
 def _settings(database: str | None, data_dir: str | None = None) -> Settings:
@@ -222,6 +222,18 @@ def db_current(database: str | None) -> None:
 
 
 main.add_command(tokens.tokens_group)
+for _command in (
+    workflow.deploy,
+    workflow.release,
+    workflow.rollback,
+    browse.list_group,
+    browse.describe_group,
+    browse.diff,
+    manage.archive_group,
+    browse.history,
+    manage.login,
+):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

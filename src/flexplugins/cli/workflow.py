@@ -1,0 +1,259 @@
+"""`flexplugins deploy`, `release` and `rollback`: the jobs that change what agents load."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+from .. import __version__
+from ..client import Bundle, Client, Plugin, PluginRef, Release
+from . import plans, semver
+from .common import CliError, Session, client_command, when
+
+MAX_CONFIGURATION_NAME = 255
+
+
+# --- deploy -----------------------------------------------------------------------------------
+
+
+def find_bundle(path: Path, name: str) -> Path:
+    """The bundle file: `path` itself, or the one JavaScript entry file of the folder `path`."""
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise CliError(f"{path} is neither a bundle file nor a folder")
+    candidates = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".js")
+    if len(candidates) == 1:
+        return candidates[0]
+    named = path / f"{name}.js"
+    if named in candidates:
+        return named
+    if not candidates:
+        raise CliError(f"{path} holds no .js file; build the plugin first or name the bundle file")
+    listed = ", ".join(p.name for p in candidates)
+    raise CliError(f"{path} holds several .js files ({listed}); name the entry file instead of the folder")
+
+
+def read_bundle(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise CliError(f"Cannot read {path}: {error.strerror or error}") from None
+
+
+def upload(session: Session, path: Path, data: bytes) -> Bundle:
+    client = session.client
+    if session.as_json or not session.err.is_terminal:
+        # No bar in logs: an error stays the one line on stderr, and the result reports the size.
+        return client.upload_bundle(data)
+    columns = (
+        TextColumn("Uploading {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
+    with Progress(*columns, console=session.err, transient=True) as progress:
+        task = progress.add_task(path.name, total=len(data))
+        return client.upload_bundle(data, progress=lambda sent, _total: progress.update(task, completed=sent))
+
+
+def choose_version(client: Client, plugin: Plugin | None, given: str | None, bump: str) -> str:
+    if given is not None:
+        if semver.parse(given) is None:
+            raise CliError(f"--version must be a semantic version such as 1.2.0 (got {given!r})")
+        return given
+    existing = [] if plugin is None else [found.version for found in client.list_versions(plugin.sid)]
+    return semver.next_version(existing, bump)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _bump_flag(flag: str) -> Callable[[F], F]:
+    return click.option(
+        f"--{flag}", "bump", flag_value=flag, help=f"Bump the {flag} part of the highest version."
+    )
+
+
+@click.command()
+@click.argument("name")
+@click.argument("bundle", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--plugin-url", metavar="URL", help="Deploy a bundle hosted elsewhere instead of uploading one."
+)
+@click.option("--version", "version", metavar="X.Y.Z", help="The new version (default: bump the highest).")
+@_bump_flag("patch")
+@_bump_flag("minor")
+@_bump_flag("major")
+@click.option("--changelog", help="What changed in this version.")
+@click.option("--description", help="The plugin's description (set when given).")
+@click.option("--friendly-name", help="The plugin's friendly name (set when given).")
+@click.option("--private/--public", default=False, help="Serve the bundle only to the account's callers.")
+@client_command
+def deploy(
+    session: Session,
+    name: str,
+    bundle: Path | None,
+    plugin_url: str | None,
+    version: str | None,
+    bump: str | None,
+    changelog: str | None,
+    description: str | None,
+    friendly_name: str | None,
+    private: bool,
+) -> None:
+    """Deploy a new version of plugin NAME from BUNDLE (a built .js file or its folder) or --plugin-url.
+
+    Creates the plugin when it does not exist, uploads the bundle to the server's bundle store and
+    creates the version pointing at it. The version is --version, or the highest existing version
+    bumped by --patch (the default), --minor or --major.
+    """
+    if (bundle is None) == (plugin_url is None):
+        raise CliError("Give either a BUNDLE file or folder, or --plugin-url, to deploy")
+    if version is not None and bump is not None:
+        raise CliError(f"Give either --version or --{bump}, not both")
+    client = session.client
+    data: bytes | None = None
+    if bundle is not None:
+        bundle = find_bundle(bundle, name)
+        data = read_bundle(bundle)
+    plugin = client.find_plugin(name)
+    if plugin is not None and plugin.archived:
+        raise CliError(f"Plugin {plugin.unique_name} ({plugin.sid}) is archived; it cannot get new versions")
+    new_version = choose_version(client, plugin, version, bump or "patch")
+    uploaded: Bundle | None = None
+    if bundle is not None and data is not None:
+        uploaded = upload(session, bundle, data)
+        plugin_url = uploaded.url
+    assert plugin_url is not None
+    if plugin is None:
+        plugin = client.create_plugin(name, friendly_name, description)
+    elif (friendly_name is not None and friendly_name != plugin.friendly_name) or (
+        description is not None and description != plugin.description
+    ):
+        plugin = client.update_plugin(plugin.sid, friendly_name, description)
+    created = client.create_version(
+        plugin.sid, new_version, plugin_url, changelog=changelog, private=private, cli_version=__version__
+    )
+
+    def render() -> None:
+        session.console.print(
+            f"Deployed [bold]{plugin.unique_name}@{created.version}[/bold] ({created.sid})"
+            + (" [private]" if created.private else "")
+        )
+        session.console.print(f"  bundle    {created.plugin_url}")
+        if uploaded is not None:
+            session.console.print(f"  size      {uploaded.size:,} bytes")
+            session.console.print(f"  integrity {uploaded.integrity}")
+        session.console.print(f"Release it with: flexplugins release {plugin.unique_name}@{created.version}")
+
+    session.emit({"plugin": plugin, "plugin_version": created, "bundle": uploaded}, render)
+
+
+# --- release ----------------------------------------------------------------------------------
+
+
+def _default_name(items: list[plans.Item]) -> str:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    listed = ", ".join(f"{item.unique_name}@{item.version}" for item in items) or "no plugins"
+    name = f"{stamp}: {listed}"
+    return name if len(name) <= MAX_CONFIGURATION_NAME else name[: MAX_CONFIGURATION_NAME - 3] + "..."
+
+
+def report_release(
+    session: Session,
+    headline: str,
+    release: Release,
+    before: list[plans.Item],
+    configuration_name: str | None,
+) -> None:
+    after = plans.configuration_items(session.client, release.configuration_sid)
+    changes = plans.compare(before, after)
+
+    def render() -> None:
+        session.console.print(
+            f"{headline}: release [bold]{release.sid}[/bold] of configuration {release.configuration_sid} "
+            f"is live since {when(release.date_created)}"
+        )
+        for change in changes:
+            session.console.print("  " + change.describe())
+
+    session.emit(
+        {
+            "release": release,
+            "configuration_name": configuration_name,
+            "plugins": [item.as_dict() for item in after],
+            "changes": [change.as_dict() for change in changes],
+        },
+        render,
+    )
+
+
+@click.command()
+@click.argument("plugins", nargs=-1, metavar="[NAME@VERSION]...")
+@click.option("--remove", multiple=True, metavar="NAME", help="Take a plugin out of the active set.")
+@click.option("--configuration", "configuration_sid", metavar="FJ...", help="Release this configuration.")
+@click.option("--name", help="The new configuration's name (default: the date and its plugins).")
+@click.option("--description", help="The new configuration's description.")
+@client_command
+def release(
+    session: Session,
+    plugins: tuple[str, ...],
+    remove: tuple[str, ...],
+    configuration_sid: str | None,
+    name: str | None,
+    description: str | None,
+) -> None:
+    """Release plugin versions on top of the active release, or an existing --configuration.
+
+    Each NAME@VERSION adds the plugin or replaces its version (NAME alone or NAME@latest: its newest
+    version that is not archived); --remove NAME takes one out. The new configuration and its release
+    are created in one step.
+    """
+    client = session.client
+    _, before = plans.active(client)
+    if configuration_sid is not None:
+        if plugins or remove:
+            raise CliError("Give either --configuration or plugins to change, not both")
+        made = client.create_release(configuration_sid)
+        report_release(session, "Released", made, before, None)
+        return
+    if not plugins and not remove:
+        raise CliError("Nothing to release: give NAME@VERSION pairs, --remove NAME, or --configuration FJ...")
+    items = plans.propose(client, before, plugins, remove)
+    config_name = name or _default_name(items)
+    refs = [PluginRef(item.plugin_version_sid, item.phase) for item in items]
+    configuration = client.create_configuration(config_name, refs, description)
+    made = client.create_release(configuration.sid)
+    report_release(session, "Released", made, before, configuration.name)
+
+
+@click.command()
+@click.option("--to", "target", metavar="FK...", help="Roll back to this release's configuration.")
+@client_command
+def rollback(session: Session, target: str | None) -> None:
+    """Make the previous release's configuration live again (or --to a named release's), as a new release.
+
+    The previous release is the newest earlier one whose configuration differs from the active one.
+    """
+    client = session.client
+    active, before = plans.active(client)
+    if active is None:
+        raise CliError("There is no release yet, so there is nothing to roll back")
+    if target is not None:
+        chosen = client.fetch_release(target)
+        if chosen.configuration_sid == active.configuration_sid:
+            raise CliError(f"Release {chosen.sid}'s configuration {chosen.configuration_sid} is already live")
+    else:
+        earlier = (r for r in client.iter_releases() if r.configuration_sid != active.configuration_sid)
+        found = next(earlier, None)
+        if found is None:
+            raise CliError("There is no earlier release with another configuration to roll back to")
+        chosen = found
+    made = client.create_release(chosen.configuration_sid)
+    report_release(session, f"Rolled back to the configuration of {chosen.sid}", made, before, None)
