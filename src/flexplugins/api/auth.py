@@ -17,6 +17,7 @@ from ..domain.errors import forbidden, too_many_requests, unauthenticated
 from ..domain.model import Principal
 from ..service import accounts
 from ..storage.db import Database
+from .wire import check_request
 
 _CACHE_LIMIT = 10_000
 
@@ -75,6 +76,7 @@ class Authenticator:
 
 def caller(request: Request) -> Principal:
     """The authenticated caller of an API operation; runtime tokens are refused."""
+    check_request(request)
     auth: Authenticator = request.app.state.auth
     who = auth.principal(request.headers.get("authorization"))
     if who.runtime_only:
@@ -85,6 +87,7 @@ def caller(request: Request) -> Principal:
 
 def reader(request: Request) -> Principal:
     """The caller of a read-only runtime resource: runtime tokens are welcome."""
+    check_request(request)
     auth: Authenticator = request.app.state.auth
     who = auth.principal(request.headers.get("authorization"))
     auth.limit(who)

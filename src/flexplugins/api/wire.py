@@ -13,7 +13,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..domain.errors import ApiError, invalid, too_large, unsupported_media
+from ..domain.errors import ApiError, headers_too_large, invalid, too_large, unsupported_media
 from ..domain.model import Page
 from ..storage.paging import Cursor
 
@@ -21,6 +21,8 @@ MORE_INFO = "https://www.twilio.com/docs/errors/"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_METADATA = 1024
+# The HTTP server (httptools) sets no limit on request headers; the vendor's clients send a few hundred bytes.
+MAX_HEADER_BYTES = 32 * 1024
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -49,6 +51,15 @@ def base_url(request: Request) -> str:
         server = request.scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     return f"{request.scope['scheme']}://{host}"
+
+
+def check_request(request: Request) -> None:
+    """Refuse what no operation can serve: oversized headers, a NUL in the path (no identifier holds one)."""
+    size = sum(len(name) + len(value) for name, value in request.scope["headers"])
+    if size > MAX_HEADER_BYTES:
+        raise headers_too_large(f"The request headers are larger than the limit of {MAX_HEADER_BYTES} bytes")
+    if "\x00" in request.scope["path"]:
+        raise invalid("The request path must not contain NUL characters")
 
 
 def flex_metadata(request: Request) -> str | None:
@@ -122,7 +133,7 @@ class PageRequest:
 
 
 def _int_param(name: str, raw: str, low: int, high: int) -> int:
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise invalid(f"{name} must be an integer from {low} to {high} (got {raw!r})")
     value = int(raw)
     if not low <= value <= high:

@@ -3,8 +3,8 @@
 Codes follow the vendor: 20001 for a missing or invalid parameter, 20003 for authentication,
 20404 for a resource that does not exist, 20409 for a conflict with existing state (a duplicate),
 20429 for too many requests, 20500 for an unexpected failure and 20503 when the database is
-unavailable. 20413 (payload too large) and 20415 (unsupported media type) follow the same
-scheme for HTTP statuses the vendor documents no code for.
+unavailable. 20413 (payload too large), 20415 (unsupported media type) and 20431 (request
+headers too large) follow the same scheme for HTTP statuses the vendor documents no code for.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ def forbidden(message: str) -> ApiError:
 
 def too_large(message: str) -> ApiError:
     return ApiError(413, 20413, message)
+
+
+def headers_too_large(message: str) -> ApiError:
+    return ApiError(431, 20431, message)
 
 
 def unsupported_media(message: str) -> ApiError:
