@@ -168,3 +168,9 @@ def test_integrity_for_url_knows_only_bundles_hosted_here(
     unknown = body["url"].replace(body["sha256"], "f" * 64)
     found = bundles.integrities_for_urls(server.db, account.sid, [body["url"], unknown, "not a url"])
     assert found == {body["url"]: body["integrity"]}
+    # Several at once (the runtime manifest asks for all of a release's in one query).
+    many = [upload(http, f"var n = {n};".encode()).json() for n in range(5)]
+    urls = [item["url"] for item in many] + [unknown]
+    assert bundles.integrities_for_urls(server.db, account.sid, urls) == {
+        item["url"]: item["integrity"] for item in many
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,9 +53,19 @@ _info_columns = (b.c.account_sid, b.c.sha256, b.c.integrity, b.c.size, b.c.conte
 _key = (b.c.account_sid == sa.bindparam("account"), b.c.sha256 == sa.bindparam("sha256"))
 _get = sa.select(*_info_columns, b.c.data).where(*_key)
 _info = sa.select(*_info_columns).where(*_key)
-_infos = sa.select(*_info_columns).where(
-    b.c.account_sid == sa.bindparam("account"), b.c.sha256.in_(sa.bindparam("sha256s", expanding=True))
-)
+_MAX_IN = 1024
+
+
+@functools.cache
+def _infos(size: int) -> sa.Select[tuple[object, ...]]:
+    """Info of up to `size` bundles in one statement. Sizes are powers of two, padded by repeating a
+    digest, so that few shapes exist and each stays compiled on the fast read path."""
+    digests: list[sa.BindParameter[str]] = [sa.bindparam(f"d{i}", type_=sa.String) for i in range(size)]
+    return sa.select(*_info_columns).where(
+        b.c.account_sid == sa.bindparam("account"), b.c.sha256.in_(digests)
+    )
+
+
 _private_use = (
     sa.select(v.c.id)
     .where(
@@ -126,12 +137,16 @@ class DatabaseBundleStore:
 
     def infos(self, account_sid: str, sha256s: Iterable[str]) -> dict[str, BundleInfo]:
         wanted = sorted(set(sha256s))
-        if not wanted:
-            return {}
-        # An expanding IN list cannot go through the fast reader: a plain connection.
-        with self._db.read(), self._db.read_engine.connect() as conn:
-            rows = conn.execute(_infos, {"account": account_sid, "sha256s": wanted}).all()
-        return {str(row[1]): _info_of(tuple(row)) for row in rows}
+        found: dict[str, BundleInfo] = {}
+        with self._db.read() as conn:
+            for start in range(0, len(wanted), _MAX_IN):
+                chunk = wanted[start : start + _MAX_IN]
+                size = 1 << (len(chunk) - 1).bit_length()
+                params: dict[str, str] = {"account": account_sid}
+                params.update((f"d{i}", chunk[min(i, len(chunk) - 1)]) for i in range(size))
+                for row in conn.execute(_infos(size), params).all():
+                    found[str(row[1])] = _info_of(tuple(row))
+        return found
 
 
 def used_by_private_version(conn: Executor, account_sid: str, path: str) -> bool:
