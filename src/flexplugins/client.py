@@ -192,9 +192,11 @@ class Client:
         *,
         metadata: str | None = None,
         timeout: float = 30.0,
+        page_size: int = PAGE_SIZE,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.page_size = page_size
         headers = {"User-Agent": f"flexplugins-client/{__version__}"}
         headers["Flex-Metadata"] = metadata or f"flexplugins-client/{__version__}"
         self._http = httpx.Client(
@@ -245,7 +247,7 @@ class Client:
     def _pages(self, path: str, key: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a list, following meta.next_page_url (newest first)."""
         url: str | None = path
-        query: dict[str, str] | None = {"PageSize": str(PAGE_SIZE), **(params or {})}
+        query: dict[str, str] | None = {"PageSize": str(self.page_size), **(params or {})}
         while url:
             body = self._json("GET", url, params=query)
             yield from body.get(key) or []
