@@ -410,7 +410,9 @@ class Client:
         return Bundle.from_json(body)
 
     def fetch_bundle(self, url: str) -> bytes:
-        """The bytes at a bundle URL (sent with this client's credentials, which private bundles need)."""
+        """The bytes at a bundle URL. Credentials (which private bundles need) go only to this server."""
+        if url.startswith(("http://", "https://")) and not url.startswith(self.url + "/"):
+            return self._request("GET", url, auth=None).content
         return self._request("GET", url).content
 
 

@@ -25,6 +25,11 @@ def test_typed_results_and_paging(server: LiveServer, account: Credentials) -> N
         version = client.create_version("paged-0", "1.0.0", bundle.url, changelog="c", private=True)
         assert version.private and client.fetch_version("paged-0", "1.0.0").sid == version.sid
         assert client.fetch_bundle(bundle.url) == b"console.log(1);"
+        # Another host (here the same server under another name) gets no credentials.
+        elsewhere = bundle.url.replace("127.0.0.1", "localhost")
+        with pytest.raises(FlexPluginsError) as refused:
+            client.fetch_bundle(elsewhere)
+        assert refused.value.status == 401
         configuration = client.create_configuration("cfg", [PluginRef(version.sid, 3)])
         assert client.list_configured_plugins(configuration.sid)[0].phase == 3
         release = client.create_release(configuration.sid)
