@@ -354,3 +354,35 @@ def test_api_keys_sign_in_runtime_tokens_do_not_and_revoking_the_key_ends_the_se
             assert time.monotonic() < deadline, "the session outlived its revoked key"
             time.sleep(0.2)
         assert browser.get("/console/plugins").headers["location"].startswith("/console/login")
+
+
+def test_hostile_identifiers_get_a_refusal_page_never_a_server_error(
+    server: LiveServer, account: Credentials
+) -> None:
+    from urllib.parse import quote
+
+    browser, _ = _sign_in(server, account.sid, account.token)
+    with contextlib.closing(browser):
+        for raw in ("' OR 1=1 --", "../../etc/passwd", "a" * 5000, "FP" + "0" * 32 + "' --", "\u202e"):
+            bad = quote(raw, safe="").replace(".", "%2E")
+            for path in (
+                f"/console/plugins/{bad}",
+                f"/console/configurations/{bad}",
+                f"/console/diff?from={bad}&to={bad}",
+                f"/console/actions/release/{bad}",
+            ):
+                page = browser.get(path)
+                assert page.status_code in (200, 400, 404), (path, page.status_code)
+            token = _form_token(browser.get("/console/actions/release/x"))
+            for action in (
+                "release",
+                "rollback",
+                "archive-configuration",
+                "archive-plugin",
+                "archive-version",
+            ):
+                done = browser.post(f"/console/actions/{action}/{bad}", data={"csrf": token, "plugin": raw})
+                assert done.status_code in (400, 404), (action, raw, done.status_code, done.text[:300])
+                assert "vendor-error" in done.text or done.json()["code"] == 20404  # JSON 404: no route
+        nul = browser.post("/console/login", content=b"sid=a%00b&secret=x&csrf=y")
+        assert nul.status_code == 400 and "vendor-error" in nul.text

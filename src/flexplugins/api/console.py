@@ -179,10 +179,11 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    form = await read_form(request)
     token = request.cookies.get(LOGIN_COOKIE) or ""
-    sid, secret = form.get("sid") or "", form.get("secret") or ""
+    sid = ""
     try:
+        form = await read_form(request)
+        sid, secret = form.get("sid") or "", form.get("secret") or ""
         _check_csrf(token, form.get("csrf"))
         who = await run_in_threadpool(console.sign_in, request.app.state.db, sid, secret)
     except ApiError as error:
@@ -392,9 +393,10 @@ async def perform_action(request: Request) -> Response:
     if isinstance(session, Response):
         return session
     action, sid = request.path_params["action"], request.path_params["sid"]
-    form = await read_form(request)
-    plugin = form.get("plugin") or ""
+    plugin = ""
     try:
+        form = await read_form(request)
+        plugin = form.get("plugin") or ""
         _check_csrf(session.csrf, form.get("csrf"))
         if action not in ACTIONS:
             raise invalid(f"No action {action!r}")
