@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -286,3 +287,27 @@ def test_head_answers_like_get_without_a_body(server: LiveServer, http: httpx.Cl
     assert head.status_code == 200
     assert head.headers["etag"] == got.headers["etag"]
     assert head.content == b""
+
+
+def test_a_release_through_one_server_process_shows_at_once_on_another(
+    server: LiveServer, http: httpx.Client, account: Credentials
+) -> None:
+    """Two servers on one database: no process may serve a manifest older than the newest release."""
+    from tests.conftest import start_server
+
+    other = start_server(server.settings)
+    second_server = next(other)
+    try:
+        with httpx.Client(base_url=second_server.url, auth=(account.sid, account.token)) as elsewhere:
+            versions = [deploy(http, "multi", f"1.0.{n}", hosted=False)[0] for n in range(3)]
+            etag = None
+            for version in versions:
+                _, release_sid = release(http, (version, 3))
+                seen = elsewhere.get(f"{RUNTIME}/Manifest", headers={"If-None-Match": etag or '"x"'})
+                assert seen.status_code == 200
+                assert seen.json()["release_sid"] == release_sid
+                assert seen.headers["etag"] == http.get(f"{RUNTIME}/Manifest").headers["etag"]
+                etag = seen.headers["etag"]
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(other)
