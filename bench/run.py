@@ -16,6 +16,7 @@ import base64
 import contextlib
 import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -566,7 +567,7 @@ def main() -> None:
     if args.json:
         meta = {
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-            "machine": os.uname()._asdict(),
+            "machine": platform.uname()._asdict(),
             "cpus": os.cpu_count(),
             "args": {k: str(v) for k, v in vars(args).items()},
         }
