@@ -11,15 +11,32 @@ from typing import Any
 
 import jsonschema
 
-# The vendor's published OpenAPI file for the Plugin Service (the contract); by default the copy
-# shared beside this checkout, else wherever FLEXPLUGINS_OPENAPI points.
-SPEC_PATH = Path(
-    os.environ.get("FLEXPLUGINS_OPENAPI")
-    or Path(__file__).resolve().parents[2]
-    / "shared"
-    / "reference"
-    / "twilio_flex_v1_pluginservice.openapi.json"
-)
+SPEC_NAME = "twilio_flex_v1_pluginservice.openapi.json"
+
+
+def _find_spec() -> Path:
+    """The vendor's published OpenAPI file for the Plugin Service (the contract).
+
+    FLEXPLUGINS_OPENAPI names it; otherwise it is the copy in `shared/reference/` beside this
+    checkout or beside any folder above it (CI may check the project out deeper), and finally the
+    workplace's own copy under /work/shared.
+    """
+    given = os.environ.get("FLEXPLUGINS_OPENAPI")
+    if given:
+        return Path(given)
+    here = Path(__file__).resolve()
+    candidates = [parent / "shared" / "reference" / SPEC_NAME for parent in here.parents]
+    candidates.append(Path("/work/shared/reference") / SPEC_NAME)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"{SPEC_NAME} not found in shared/reference/ beside the checkout or above it; "
+        "set FLEXPLUGINS_OPENAPI to its path"
+    )
+
+
+SPEC_PATH = _find_spec()
 
 
 @cache
