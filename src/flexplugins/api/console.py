@@ -15,7 +15,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import orjson
@@ -27,16 +27,22 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..domain.errors import ApiError, invalid
-from ..domain.model import Principal
+from ..domain.model import AuditEvent, Page, Principal, Release
 from ..service import audit, configurations, console, plugin_versions, plugins, releases, runtime
 from ..storage.db import Database
+from ..storage.paging import Cursor
 from .wire import MORE_INFO, read_form
 
 COOKIE = "flexplugins_console"
 LOGIN_COOKIE = "flexplugins_console_login"
 SESSION_SECONDS = 8 * 3600
 METADATA = "flexplugins-console"
-LIST_SIZE = 200
+# Items on one page of a list (plugins, versions, configurations, releases); read at each request.
+PAGE_SIZE = 50
+# Audit events under the release timeline (its first page only).
+RECENT_EVENTS = 50
+# Keys are BIGINT: a cursor beyond this is no position in any list.
+_MAX_KEY = 2**63 - 1
 
 templates = Environment(
     loader=PackageLoader("flexplugins", "templates"),
@@ -163,6 +169,52 @@ async def _signed_in(request: Request) -> Session | Response:
     return session
 
 
+# --- Paging -------------------------------------------------------------------------------
+# A list page is found by a key cursor in the query string, `?after=KEY` (older than KEY) or
+# `?before=KEY` (newer than KEY), over the service layer's keyset pagination. The cursor is only a
+# position: every list query is filtered by the session's account, so a cursor cannot show
+# another account's rows.
+
+
+def _cursor(request: Request) -> Cursor | None:
+    """The page position in the query string, or None for the newest page; ApiError (400) when bad."""
+    after, before = request.query_params.getlist("after"), request.query_params.getlist("before")
+    if not after and not before:
+        return None
+    if len(after) + len(before) != 1:
+        raise invalid("A list page takes one position: either after or before, once")
+    direction: Literal["after", "before"] = "after" if after else "before"
+    raw = (after or before)[0]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > _MAX_KEY:
+        raise invalid(f"The page position {direction} must be a whole number; follow the Newer/Older links")
+    return Cursor(direction, int(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """The links around one page of a list; None where there is nothing to go to."""
+
+    newest: str | None
+    newer: str | None
+    older: str | None
+
+
+def _pager(base: str, page: Page[Any], cursor: Cursor | None) -> Pager:
+    newer = older = None
+    if page.has_previous and page.first_key is not None:
+        newer = f"{base}?{urlencode({'before': page.first_key})}"
+    if page.has_next and page.last_key is not None and page.items:
+        older = f"{base}?{urlencode({'after': page.last_key})}"
+    # Back to the first page from a page that is not the newest, or from an empty one (a stale
+    # or made-up position).
+    newest = base if cursor is not None and (page.has_previous or not page.items) else None
+    return Pager(newest, newer, older)
+
+
+def _bad_cursor(request: Request, session: Session, error: ApiError) -> HTMLResponse:
+    return _render(request, "console/error.html", session, error.status, error=_error_json(error))
+
+
 # --- Sign-in --------------------------------------------------------------------------------
 
 
@@ -231,9 +283,19 @@ async def plugins_page(request: Request) -> Response:
     session = await _signed_in(request)
     if isinstance(session, Response):
         return session
+    try:
+        cursor = _cursor(request)
+    except ApiError as error:
+        return _bad_cursor(request, session, error)
     db = request.app.state.db
-    page = await run_in_threadpool(plugins.list_page, db, session.who, LIST_SIZE, None)
-    return _render(request, "console/plugins.html", session, plugins=page.items)
+    page = await run_in_threadpool(plugins.list_page, db, session.who, PAGE_SIZE, cursor)
+    return _render(
+        request,
+        "console/plugins.html",
+        session,
+        plugins=page.items,
+        pager=_pager("/console/plugins", page, cursor),
+    )
 
 
 async def plugin_page(request: Request) -> Response:
@@ -242,20 +304,32 @@ async def plugin_page(request: Request) -> Response:
         return session
     db = request.app.state.db
     try:
+        cursor = _cursor(request)
         plugin, page = await run_in_threadpool(
-            plugin_versions.list_page, db, session.who, request.path_params["sid"], LIST_SIZE, None
+            plugin_versions.list_page, db, session.who, request.path_params["sid"], PAGE_SIZE, cursor
         )
     except ApiError as error:
         return _render(request, "console/error.html", session, error.status, error=_error_json(error))
-    return _render(request, "console/plugin.html", session, plugin=plugin, versions=page.items)
+    return _render(
+        request,
+        "console/plugin.html",
+        session,
+        plugin=plugin,
+        versions=page.items,
+        pager=_pager(f"/console/plugins/{plugin.sid}", page, cursor),
+    )
 
 
 async def configurations_page(request: Request) -> Response:
     session = await _signed_in(request)
     if isinstance(session, Response):
         return session
+    try:
+        cursor = _cursor(request)
+    except ApiError as error:
+        return _bad_cursor(request, session, error)
     db = request.app.state.db
-    page = await run_in_threadpool(configurations.list_page, db, session.who, LIST_SIZE, None)
+    page = await run_in_threadpool(configurations.list_page, db, session.who, PAGE_SIZE, cursor)
     active = await run_in_threadpool(releases.active, db, session.who)
     return _render(
         request,
@@ -263,6 +337,7 @@ async def configurations_page(request: Request) -> Response:
         session,
         configurations=page.items,
         active_configuration=active.configuration_sid if active else None,
+        pager=_pager("/console/configurations", page, cursor),
     )
 
 
@@ -289,28 +364,52 @@ async def configuration_page(request: Request) -> Response:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    page: Page[Release]
+    previous: list[Release | None]  # the release before each one on the page (possibly on the next page)
+    active: Release | None
+    made_by: dict[str, AuditEvent]
+    events: list[AuditEvent]
+
+
+def _timeline(db: Database, who: Principal, cursor: Cursor | None) -> Timeline:
+    """One page of the release timeline, with what the page needs beyond its own items."""
+    page = releases.list_page(db, who, PAGE_SIZE, cursor)
+    items = page.items
+    # The newest release is the active one: on the newest page it is the first item; on any
+    # other page it is asked for, so that the rollback buttons and the mark stay right.
+    active = items[0] if items and not page.has_previous else releases.active(db, who)
+    previous: list[Release | None] = [*items[1:], None] if items else []
+    if items and page.has_next and page.last_key is not None:
+        beyond = releases.list_page(db, who, 1, Cursor("after", page.last_key))
+        previous[-1] = beyond.items[0] if beyond.items else None
+    made_by = console.creators(db, who, [release.sid for release in items])
+    events = audit.list_page(db, who, RECENT_EVENTS, None).items if cursor is None else []
+    return Timeline(page, previous, active, made_by, events)
+
+
 async def releases_page(request: Request) -> Response:
     session = await _signed_in(request)
     if isinstance(session, Response):
         return session
-    db = request.app.state.db
-    page = await run_in_threadpool(releases.list_page, db, session.who, LIST_SIZE, None)
-    made_by = await run_in_threadpool(
-        console.creators, db, session.who, [release.sid for release in page.items]
-    )
-    events = await run_in_threadpool(audit.list_page, db, session.who, 50, None)
-    timeline = [
-        (release, page.items[index + 1] if index + 1 < len(page.items) else None)
-        for index, release in enumerate(page.items)
-    ]
+    try:
+        cursor = _cursor(request)
+    except ApiError as error:
+        return _bad_cursor(request, session, error)
+    found = await run_in_threadpool(_timeline, request.app.state.db, session.who, cursor)
     return _render(
         request,
         "console/releases.html",
         session,
-        timeline=timeline,
-        active=page.items[0] if page.items else None,
-        made_by=made_by,
-        events=events.items,
+        timeline=list(zip(found.page.items, found.previous, strict=True)),
+        active=found.active,
+        active_elsewhere=found.active is not None
+        and all(release.sid != found.active.sid for release in found.page.items),
+        made_by=found.made_by,
+        events=found.events,
+        first_page=cursor is None,
+        pager=_pager("/console/releases", found.page, cursor),
     )
 
 
