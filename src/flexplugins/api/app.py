@@ -17,6 +17,8 @@ from ..domain.errors import ApiError
 from ..storage.db import Database
 from . import audit, bundles, configurations, console, plugin_versions, plugins, releases, runtime
 from .auth import Authenticator
+from .cache import ResponseCache
+from .routing import Router
 from .wire import PageTokens, error_body, error_response, json_response
 
 log = logging.getLogger("flexplugins")
@@ -79,12 +81,12 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
         console.mount,
     ]
     app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
+    app.router = Router(routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = database
+    app.state.responses = ResponseCache()
     app.state.auth = Authenticator(database, settings.auth_cache_seconds, settings.rate_limit)
     return app
 

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..domain.model import Configuration, ConfiguredPlugin
+from ..domain.model import Configuration, ConfiguredPlugin, Principal
 from ..service import configurations as service
 from .auth import caller
+from .cache import cached_read
 from .wire import base_url, date, flex_metadata, json_response, list_body, page_request, read_form
 
 PATH = "/v1/PluginService/Configurations"
@@ -74,14 +75,14 @@ async def create_configuration(request: Request) -> Response:
     return json_response(configuration_json(configuration, base_url(request)), 201)
 
 
-async def fetch_configuration(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def fetch_configuration(request: Request, who: Principal) -> Response:
     configuration = service.fetch(request.app.state.db, who, request.path_params["sid"])
     return json_response(configuration_json(configuration, base_url(request)))
 
 
-async def list_configurations(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def list_configurations(request: Request, who: Principal) -> Response:
     scope = f"{who.account_sid}:configurations"
     paging = page_request(request, scope)
     page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)
@@ -99,8 +100,8 @@ async def archive_configuration(request: Request) -> Response:
     return json_response(configuration_archive_json(configuration, base_url(request)))
 
 
-async def list_configured_plugins(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def list_configured_plugins(request: Request, who: Principal) -> Response:
     key = request.path_params["sid"]
     scope = f"{who.account_sid}:configured_plugins:{key}"
     paging = page_request(request, scope)
@@ -111,8 +112,8 @@ async def list_configured_plugins(request: Request) -> Response:
     return json_response(list_body(request, path, "plugins", scope, paging, page, items))
 
 
-async def fetch_configured_plugin(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def fetch_configured_plugin(request: Request, who: Principal) -> Response:
     item = service.fetch_configured(
         request.app.state.db, who, request.path_params["sid"], request.path_params["plugin"]
     )

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..domain.model import PluginVersion
+from ..domain.model import PluginVersion, Principal
 from ..service import plugin_versions as service
 from .auth import caller
+from .cache import cached_read
 from .wire import base_url, date, flex_metadata, json_response, list_body, page_request, read_form
 
 PATH = "/v1/PluginService/Plugins/{plugin}/Versions"
@@ -60,16 +61,16 @@ async def create_version(request: Request) -> Response:
     return json_response(version_json(version, base_url(request)), 201)
 
 
-async def fetch_version(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def fetch_version(request: Request, who: Principal) -> Response:
     version = service.fetch(
         request.app.state.db, who, request.path_params["plugin"], request.path_params["sid"]
     )
     return json_response(version_json(version, base_url(request)))
 
 
-async def list_versions(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def list_versions(request: Request, who: Principal) -> Response:
     plugin_key = request.path_params["plugin"]
     scope = f"{who.account_sid}:plugin_versions:{plugin_key}"
     paging = page_request(request, scope)

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..domain.model import Plugin
+from ..domain.model import Plugin, Principal
 from ..service import plugins as service
 from .auth import caller
+from .cache import cached_read
 from .wire import base_url, date, flex_metadata, json_response, list_body, page_request, read_form
 
 PATH = "/v1/PluginService/Plugins"
@@ -55,14 +56,14 @@ async def create_plugin(request: Request) -> Response:
     return json_response(plugin_json(plugin, base_url(request)), 201)
 
 
-async def fetch_plugin(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def fetch_plugin(request: Request, who: Principal) -> Response:
     plugin = service.fetch(request.app.state.db, who, request.path_params["sid"])
     return json_response(plugin_json(plugin, base_url(request)))
 
 
-async def list_plugins(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def list_plugins(request: Request, who: Principal) -> Response:
     paging = page_request(request, f"{who.account_sid}:plugins")
     page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)
     base = base_url(request)

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..domain.model import Release
+from ..domain.model import Principal, Release
 from ..service import releases as service
 from .auth import caller
+from .cache import cached_read
 from .wire import base_url, date, flex_metadata, json_response, list_body, page_request, read_form
 
 PATH = "/v1/PluginService/Releases"
@@ -36,14 +37,14 @@ async def create_release(request: Request) -> Response:
     return json_response(release_json(release, base_url(request)), 201)
 
 
-async def fetch_release(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def fetch_release(request: Request, who: Principal) -> Response:
     release = service.fetch(request.app.state.db, who, request.path_params["sid"])
     return json_response(release_json(release, base_url(request)))
 
 
-async def list_releases(request: Request) -> Response:
-    who = caller(request)
+@cached_read
+async def list_releases(request: Request, who: Principal) -> Response:
     scope = f"{who.account_sid}:releases"
     paging = page_request(request, scope)
     page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)

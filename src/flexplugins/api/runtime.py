@@ -19,8 +19,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain.errors import ApiError
+from ..service import accounts
 from ..service import runtime as service
 from .auth import reader
+from .cache import ResponseCache
 from .wire import date, error_response
 
 PATH = "/flexplugins/v1/Runtime"
@@ -83,8 +85,11 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-def _cached(request: Request, body: bytes, tag: str, media_type: str, cache: str) -> Response:
-    etag = f'"{tag}.{hashlib.sha256(body).hexdigest()[:20]}"'
+def _etag(tag: str, body: bytes) -> str:
+    return f'"{tag}.{hashlib.sha256(body).hexdigest()[:20]}"'
+
+
+def _respond(request: Request, body: bytes, etag: str, media_type: str, cache: str) -> Response:
     headers = {**CORS, "ETag": etag, "Cache-Control": cache}
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
@@ -92,17 +97,25 @@ def _cached(request: Request, body: bytes, tag: str, media_type: str, cache: str
 
 
 async def _runtime(request: Request, kind: str) -> Response:
+    """The manifest or import map, rendered once per release (and bundle upload) per process."""
+    media_type = "application/json" if kind == "manifest" else "application/importmap+json"
+    db = request.app.state.db
+    responses: ResponseCache = request.app.state.responses
     try:
         who = reader(request)
-        manifest = await run_in_threadpool(service.manifest, request.app.state.db, who)
+        seq = accounts.change_seq(db, who.account_sid)
+        rendered = responses.get(who.account_sid, seq, ("runtime", kind))
+        if rendered is None:
+            manifest = await run_in_threadpool(service.manifest, db, who)
+            body = orjson.dumps(manifest_json(manifest) if kind == "manifest" else import_map_json(manifest))
+            release = manifest.release.sid if manifest.release else "none"
+            rendered = (body, _etag(f"{release}.{kind}", body))
+            responses.put(who.account_sid, seq, ("runtime", kind), rendered)
     except ApiError as error:
         response = error_response(error)
         response.headers.update(CORS)
         return response
-    body = manifest_json(manifest) if kind == "manifest" else import_map_json(manifest)
-    release = manifest.release.sid if manifest.release else "none"
-    media_type = "application/json" if kind == "manifest" else "application/importmap+json"
-    return _cached(request, orjson.dumps(body), f"{release}.{kind}", media_type, CACHE_CONTROL)
+    return _respond(request, rendered[0], rendered[1], media_type, CACHE_CONTROL)
 
 
 async def fetch_manifest(request: Request) -> Response:
@@ -116,8 +129,11 @@ async def fetch_import_map(request: Request) -> Response:
 _LOADER = resources.files("flexplugins").joinpath("static/loader.js").read_bytes()
 
 
+_LOADER_ETAG = _etag("loader", _LOADER)
+
+
 async def fetch_loader(request: Request) -> Response:
-    return _cached(request, _LOADER, "loader", "text/javascript", "public, max-age=300")
+    return _respond(request, _LOADER, _LOADER_ETAG, "text/javascript", "public, max-age=300")
 
 
 async def preflight(request: Request) -> Response:

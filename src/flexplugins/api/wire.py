@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote
 
 import orjson
 from starlette.requests import Request
@@ -38,7 +38,12 @@ def error_response(error: ApiError) -> Response:
 
 
 def date(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC with `Z`, to the second (naive values are UTC already)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def base_url(request: Request) -> str:
@@ -204,11 +209,11 @@ def list_body(
     base = base_url(request) + path
     tokens: PageTokens = request.app.state.page_tokens
 
+    # Our tokens are URL-safe base64 and a dot; only a token the client sent needs quoting.
     def url(page_index: int, token: str | None) -> str:
-        params: dict[str, str | int] = {"PageSize": paging.size, "Page": page_index}
         if token:
-            params["PageToken"] = token
-        return f"{base}?{urlencode(params)}"
+            return f"{base}?PageSize={paging.size}&Page={page_index}&PageToken={token}"
+        return f"{base}?PageSize={paging.size}&Page={page_index}"
 
     next_url = None
     if page.has_next and page.last_key is not None:
@@ -229,7 +234,7 @@ def list_body(
             "page_size": paging.size,
             "first_page_url": url(0, None),
             "previous_page_url": previous_url,
-            "url": url(paging.page, paging.token),
+            "url": url(paging.page, quote(paging.token, safe="") if paging.token else None),
             "next_page_url": next_url,
             "key": key,
         },

@@ -115,3 +115,9 @@ def verify(db: Database, username: str, password: str) -> Principal | None:
             return None
     hmac.compare_digest(_DUMMY_DIGEST, offered)
     return None
+
+
+def change_seq(db: Database, account_sid: str) -> int:
+    """The account's write counter: changes whenever any process commits a change to its resources."""
+    with db.read() as conn:
+        return store.change_seq(conn, account_sid) or 0

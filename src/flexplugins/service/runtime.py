@@ -1,9 +1,9 @@
 """What a host application loads (the active release's manifest) and how two releases differ.
 
-The manifest is read on every agent's page load, so it is read straight from the database on
-every request (four indexed lookups on the fast read path, one of them for the integrity of
-the bundles hosted here) and never cached in the process:
-a release made through any server process is visible on the very next request everywhere.
+The manifest is read on every agent's page load. It is built here from four indexed lookups (one of
+them for the integrity of the bundles hosted here); the HTTP layer keeps the rendered result per
+process under the account's write counter (api/cache.py), so a release made through any server
+process is visible on the very next request everywhere.
 """
 
 from __future__ import annotations

@@ -103,6 +103,8 @@ class DatabaseBundleStore:
                 found = _fetch_info(conn, info.account_sid, info.sha256)
                 if found is not None:
                     return found, False
+                # A new bundle can complete the integrity of a manifest already released.
+                self._db.lock_account(conn, info.account_sid)
                 conn.execute(
                     b.insert().values(
                         account_sid=info.account_sid,

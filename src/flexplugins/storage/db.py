@@ -150,11 +150,18 @@ class Database:
             raise
 
     def lock_account(self, conn: Connection, account_sid: str) -> None:
-        """Serialise the writes of one account. SQLite's BEGIN IMMEDIATE already does."""
-        if not self.is_sqlite:
-            conn.execute(
-                sa.select(tables.accounts.c.sid).where(tables.accounts.c.sid == account_sid).with_for_update()
-            )
+        """Serialise the writes of one account and mark it changed (see accounts.change_seq).
+
+        Every transaction that changes an account's resources calls this first: the row lock
+        orders them on PostgreSQL (SQLite's BEGIN IMMEDIATE already does), and the incremented
+        counter tells every process's read cache that what it holds for the account is old.
+        """
+        accounts = tables.accounts
+        conn.execute(
+            accounts.update()
+            .where(accounts.c.sid == account_sid)
+            .values(change_seq=accounts.c.change_seq + 1)
+        )
 
     def ping(self) -> None:
         with self.read() as reader:

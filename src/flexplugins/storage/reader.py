@@ -20,16 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.compiler import SQLCompiler
 
-Convert = Callable[[Any], Any] | None
 _CACHE_LIMIT = 512
-
-
-def _sqlite_datetime(value: Any) -> Any:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _sqlite_bool(value: Any) -> Any:
-    return None if value is None else bool(value)
 
 
 class _Compiled:
@@ -45,17 +36,14 @@ class _Compiled:
         self._defaults: dict[str, Any] = {
             name: bind.value for name, bind in compiled.binds.items() if bind.value is not None
         }
-        self.converters: list[Convert] = []
+        # (column index, converter) for the columns SQLite hands back as text or integers.
+        self.converters: list[tuple[int, Callable[[Any], Any]]] = []
         if engine.dialect.name == "sqlite" and isinstance(stmt, sa.Select):
-            for column in stmt.selected_columns:
+            for index, column in enumerate(stmt.selected_columns):
                 if isinstance(column.type, sa.DateTime):
-                    self.converters.append(_sqlite_datetime)
+                    self.converters.append((index, datetime.fromisoformat))
                 elif isinstance(column.type, sa.Boolean):
-                    self.converters.append(_sqlite_bool)
-                else:
-                    self.converters.append(None)
-        if not any(self.converters):
-            self.converters = []
+                    self.converters.append((index, bool))
 
     def params(self, given: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         if self.positional:
@@ -66,10 +54,18 @@ class _Compiled:
         merged.update(given)
         return merged
 
-    def convert(self, row: Sequence[Any]) -> tuple[Any, ...]:
+    def convert(self, rows: list[Any]) -> list[tuple[Any, ...]]:
         if not self.converters:
-            return tuple(row)
-        return tuple(v if f is None else f(v) for f, v in zip(self.converters, row, strict=False))
+            return rows
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, convert in self.converters:
+                value = values[index]
+                if value is not None:
+                    values[index] = convert(value)
+            converted.append(tuple(values))
+        return converted
 
 
 class Rows:
@@ -142,7 +138,7 @@ class Reader:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        return Rows([compiled.convert(row) for row in rows])
+        return Rows(compiled.convert(rows))
 
     def exec_driver_sql(self, sql: str) -> Rows:
         cursor = self._connection().cursor()

@@ -27,6 +27,9 @@ accounts = sa.Table(
     sa.Column("auth_token_hash", sa.String(64), nullable=False),
     # Incremented by every release under a row lock: releases of one account are totally ordered.
     sa.Column("release_seq", sa.BigInteger, nullable=False, server_default="0"),
+    # Incremented by every write to the account's resources, in the same transaction: read caches
+    # key on it, so no process ever serves a response older than the last committed write.
+    sa.Column("change_seq", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("date_created", Timestamp, nullable=False),
 )
 
