@@ -54,7 +54,9 @@ def count(http: httpx.Client, counter: Counter, method: str, path: str, **kwargs
     return len(counter.statements)
 
 
-def test_statements_per_endpoint_do_not_grow_with_page_size(http: httpx.Client, counter: Counter) -> None:
+def test_statements_per_endpoint_do_not_grow_with_page_size(
+    server: LiveServer, http: httpx.Client, counter: Counter
+) -> None:
     plugins = [http.post(f"{API}/Plugins", data={"UniqueName": f"q{i}"}).json() for i in range(25)]
     versions = [
         http.post(
@@ -108,9 +110,13 @@ def test_statements_per_endpoint_do_not_grow_with_page_size(http: httpx.Client, 
     }
     for name, path in fetches.items():
         assert count(http, counter, "GET", path) <= 3, (name, counter.statements)
-        # Asked again with nothing written since: only the write counter is read.
-        assert count(http, counter, "GET", path) == 1, (name, counter.statements)
-        assert "change_seq" in counter.statements[0]
+        # Asked again with nothing written since: only the account's write counter is read (on
+        # PostgreSQL on its own asynchronous connection, storage/counters.py, not counted here).
+        hit = count(http, counter, "GET", path)
+        if server.db.is_sqlite:
+            assert hit == 1 and "change_seq" in counter.statements[0], (name, counter.statements)
+        else:
+            assert hit == 0, (name, counter.statements)
 
     # Writes: a configuration of 25 plugins costs what one of 2 costs (one batched lookup, one insert).
     two = count(http, counter, "POST", f"{API}/Configurations", data={"Name": "w2", "Plugins": entries[:2]})

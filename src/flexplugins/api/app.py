@@ -66,6 +66,7 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
             database.upgrade()
         app.state.page_tokens = PageTokens(database.server_secret("page_tokens"))
         yield
+        await database.counters.close()
         if db is None:
             database.dispose()
 

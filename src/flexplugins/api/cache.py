@@ -61,6 +61,16 @@ def request_key(request: Request) -> Hashable:
     return (scope["method"], scope["path"], scope["query_string"], base_url(request))
 
 
+class CachedResponse(Response):
+    """A 200 response replayed from the cache: body and headers as they were first rendered."""
+
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = 200
+        self.body = body
+        self.background = None
+        self.raw_headers = list(raw_headers)
+
+
 Handler = Callable[[Request, Principal], Awaitable[Response]]
 
 
@@ -71,14 +81,14 @@ def cached_read(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         who = caller(request)
         cache: ResponseCache = request.app.state.responses
-        seq = accounts.change_seq(request.app.state.db, who.account_sid)
+        seq = await accounts.change_seq(request.app.state.db, who.account_sid)
         key = request_key(request)
-        body = cache.get(who.account_sid, seq, key)
-        if body is not None:
-            return Response(body, media_type="application/json")
+        hit = cache.get(who.account_sid, seq, key)
+        if hit is not None:
+            return CachedResponse(*hit)
         response = await handler(request, who)
         if response.status_code == 200:
-            cache.put(who.account_sid, seq, key, bytes(response.body))
+            cache.put(who.account_sid, seq, key, (bytes(response.body), list(response.raw_headers)))
         return response
 
     return endpoint

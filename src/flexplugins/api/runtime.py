@@ -103,7 +103,7 @@ async def _runtime(request: Request, kind: str) -> Response:
     responses: ResponseCache = request.app.state.responses
     try:
         who = reader(request)
-        seq = accounts.change_seq(db, who.account_sid)
+        seq = await accounts.change_seq(db, who.account_sid)
         rendered = responses.get(who.account_sid, seq, ("runtime", kind))
         if rendered is None:
             manifest = await run_in_threadpool(service.manifest, db, who)

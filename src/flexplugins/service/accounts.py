@@ -117,7 +117,6 @@ def verify(db: Database, username: str, password: str) -> Principal | None:
     return None
 
 
-def change_seq(db: Database, account_sid: str) -> int:
+async def change_seq(db: Database, account_sid: str) -> int:
     """The account's write counter: changes whenever any process commits a change to its resources."""
-    with db.read() as conn:
-        return store.change_seq(conn, account_sid) or 0
+    return await db.counters.get(account_sid)

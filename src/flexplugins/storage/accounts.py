@@ -106,11 +106,3 @@ def next_release_seq(conn: Connection, account_sid: str) -> int:
     )
     return int(conn.execute(stmt).scalar_one())
 
-
-_change_seq = sa.select(accounts.c.change_seq).where(accounts.c.sid == sa.bindparam("account"))
-
-
-def change_seq(conn: Executor, account_sid: str) -> int | None:
-    """How many writes the account has had; None for an unknown account."""
-    value = conn.execute(_change_seq, {"account": account_sid}).scalar()
-    return None if value is None else int(value)

@@ -22,9 +22,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..domain.errors import unavailable
 from . import tables
+from .counters import BatchedCounters, SyncCounters
 from .reader import Reader
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT = 3  # seconds: a PostgreSQL server that is down fails requests fast (503)
 
 
 def now() -> datetime:
@@ -78,7 +80,7 @@ def _postgres_engine(url: str, *, write: bool) -> Engine:
         "pool_size": 10,
         "max_overflow": 20,
         "pool_timeout": 10,
-        "connect_args": {"connect_timeout": 3},
+        "connect_args": {"connect_timeout": CONNECT_TIMEOUT},
     }
     if not write:
         options["isolation_level"] = "AUTOCOMMIT"
@@ -106,6 +108,35 @@ def _describe_text(text: str) -> str:
     return "The database is unavailable; try again shortly"
 
 
+class _Reading:
+    """`with db.read() as reader`: driver failures become 503s and the broken connection is dropped.
+
+    A class rather than a generator-based context manager: it wraps every hot read.
+    """
+
+    __slots__ = ("_reader", "_driver_error", "_driver_unavailable")
+
+    def __init__(self, reader: Reader, dbapi: Any) -> None:
+        self._reader = reader
+        self._driver_error: type[Exception] = dbapi.Error
+        self._driver_unavailable: tuple[type[Exception], ...] = (dbapi.OperationalError, dbapi.InterfaceError)
+
+    def __enter__(self) -> Reader:
+        return self._reader
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        if error is None:
+            return
+        if isinstance(error, self._driver_error):
+            self._reader.discard()
+            if isinstance(error, self._driver_unavailable):
+                raise unavailable(_describe_text(str(error))) from error
+        elif isinstance(error, exc.DBAPIError):
+            self._reader.discard()
+            if _is_unavailable(error):
+                raise unavailable(_describe(error)) from error
+
+
 class Database:
     """One database, shared by every server process that points at it."""
 
@@ -116,27 +147,19 @@ class Database:
         self.read_engine = make(self.url, write=False)
         self.write_engine = make(self.url, write=True)
         self.reader = Reader(self.read_engine)
-        self._driver_error: type[Exception] = self.read_engine.dialect.loaded_dbapi.Error
-        self._driver_unavailable: tuple[type[Exception], ...] = (
-            self.read_engine.dialect.loaded_dbapi.OperationalError,
-            self.read_engine.dialect.loaded_dbapi.InterfaceError,
-        )
+        self._reading = _Reading(self.reader, self.read_engine.dialect.loaded_dbapi)
+        self.counters: SyncCounters | BatchedCounters
+        if self.is_sqlite:
+            self.counters = SyncCounters(self.reader, self.read)
+        else:
+            conninfo = sa.engine.make_url(self.url).set(drivername="postgresql")
+            self.counters = BatchedCounters(
+                self.read_engine, conninfo.render_as_string(hide_password=False), CONNECT_TIMEOUT
+            )
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[Reader]:
+    def read(self) -> _Reading:
         """The reader: each statement sees all committed writes (no transaction is held)."""
-        try:
-            yield self.reader
-        except self._driver_error as error:
-            self.reader.discard()
-            if isinstance(error, self._driver_unavailable):
-                raise unavailable(_describe_text(str(error))) from error
-            raise
-        except exc.DBAPIError as error:
-            self.reader.discard()
-            if _is_unavailable(error):
-                raise unavailable(_describe(error)) from error
-            raise
+        return self._reading
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
