@@ -1,11 +1,12 @@
 """Where a request's time goes: the ASGI app called in-process, without HTTP parsing or sockets.
 
-    python bench/inprocess.py [--scale 0.02] [--requests 20000] [--only NAME] [--cprofile NAME]
+    python bench/inprocess.py [--scale 0.02] [--requests 20000] [--only NAME] [--cprofile NAME] [--cold]
 
 Seeds a small SQLite account (bench/seed.py), then calls the app directly with a synthetic ASGI
 scope for each hot read and prints microseconds per request beside the bare Starlette baseline
 (bench/baseline.py) called the same way. `--cprofile NAME` prints the top functions of one
-endpoint. This isolates the application's own cost; bench/run.py measures the whole server.
+endpoint; `--cold` empties the read cache (api/cache.py) before every request, to time misses.
+This isolates the application's own cost; bench/run.py measures the whole server.
 """
 
 from __future__ import annotations
@@ -76,12 +77,16 @@ async def call(app: App, scope: dict[str, Any]) -> int:
     return status
 
 
-async def per_request_us(app: App, scope: dict[str, Any], count: int) -> float:
+async def per_request_us(app: App, scope: dict[str, Any], count: int, cold: bool = False) -> float:
+    """Microseconds per request; `cold` empties the read cache before each (every read is a miss)."""
     status = await call(app, scope)
     if status != 200:
         raise SystemExit(f"{scope['path']} answered {status}")
+    responses = getattr(getattr(app, "state", None), "responses", None)
     started = time.perf_counter()
     for _ in range(count):
+        if cold and responses is not None:
+            responses.clear()
         await call(app, scope)
     return (time.perf_counter() - started) / count * 1e6
 
@@ -150,11 +155,11 @@ async def main_async(args: argparse.Namespace) -> None:
             if args.cprofile and args.cprofile in name:
                 profiler = cProfile.Profile()
                 profiler.enable()
-                us = await per_request_us(app, scope, args.requests)
+                us = await per_request_us(app, scope, args.requests, args.cold)
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
             else:
-                us = await per_request_us(app, scope, args.requests)
+                us = await per_request_us(app, scope, args.requests, args.cold)
             print(f"{name:40} {us:8.1f} us  ({us / base_us:4.1f}x the baseline)")
         await stop()
 
@@ -167,6 +172,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--only", help="only endpoints whose name contains this")
     parser.add_argument("--cprofile", help="profile the endpoint whose name contains this")
+    parser.add_argument("--cold", action="store_true", help="empty the read cache before every request")
     args = parser.parse_args()
     try:
         import uvloop

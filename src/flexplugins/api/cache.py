@@ -40,6 +40,9 @@ class ResponseCache:
             return None
         return entry[1].get(key)
 
+    def clear(self) -> None:
+        self._accounts.clear()
+
     def put(self, account_sid: str, seq: int, key: Hashable, value: Any) -> None:
         entry = self._accounts.get(account_sid)
         if entry is None or entry[0] < seq:
