@@ -225,8 +225,6 @@ def test_sql_and_path_traversal_in_every_identifier(http: httpx.Client, seeded: 
     "value", ["-1", "-100", "0x10", "1e3", "99999999999", str(2**63), str(2**64 + 1), "", " 5", "nan", "١٢"]
 )
 def test_bad_paging_parameters(http: httpx.Client, name: str, value: str) -> None:
-    if name == "Page" and value == "":
-        pytest.skip("an empty Page is no page")
     for path in (f"{API}/Plugins", f"{API}/Releases", f"{API}/Configurations"):
         body = assert_vendor_4xx(http.get(path, params={name: value}))
         assert body["code"] == 20001
