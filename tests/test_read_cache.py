@@ -108,3 +108,34 @@ def test_a_bundle_uploaded_after_its_release_completes_the_manifest_everywhere(
     after = elsewhere.get("/flexplugins/v1/Runtime/Manifest")
     assert after.json()["plugins"][0]["integrity"] == uploaded["integrity"]
     assert after.headers["etag"] != before.headers["etag"]
+
+
+def test_the_cache_keeps_the_newest_counter_and_stays_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flexplugins.api import cache
+
+    monkeypatch.setattr(cache, "MAX_BYTES", 1000)
+    monkeypatch.setattr(cache, "MAX_BODY", 400)
+    monkeypatch.setattr(cache, "PER_ACCOUNT", 3)
+    monkeypatch.setattr(cache, "ACCOUNTS", 2)
+    responses = cache.ResponseCache()
+    responses.put("AC1", 5, "a", "five", 100)
+    assert responses.get("AC1", 5, "a") == "five"
+    assert responses.get("AC1", 6, "a") is None  # another counter value is another table
+    responses.put("AC1", 4, "a", "four", 100)  # built before a write that is already cached past
+    assert responses.get("AC1", 5, "a") == "five" and responses.get("AC1", 4, "a") is None
+    responses.put("AC1", 6, "b", "six", 100)  # a newer counter retires the older table
+    assert responses.get("AC1", 5, "a") is None and responses.get("AC1", 6, "b") == "six"
+    responses.put("AC1", 6, "big", "x", 401)  # too large to keep
+    assert responses.get("AC1", 6, "big") is None
+    for key in ("c", "d", "e"):  # the fourth response of a table starts it afresh
+        responses.put("AC1", 6, key, key, 100)
+    assert responses.get("AC1", 6, "b") is None and responses.get("AC1", 6, "e") == "e"
+    responses.put("AC2", 1, "a", "two", 300)
+    responses.put("AC3", 1, "a", "three", 300)  # a third account clears everything
+    assert responses.get("AC1", 6, "e") is None and responses.get("AC2", 1, "a") is None
+    assert responses.get("AC3", 1, "a") == "three"
+    responses.put("AC3", 1, "b", "b", 400)
+    responses.put("AC3", 1, "c", "c", 400)  # 1,100 bytes would pass the budget: cleared first
+    assert responses.get("AC3", 1, "a") is None and responses.get("AC3", 1, "c") == "c"

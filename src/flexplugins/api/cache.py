@@ -25,37 +25,61 @@ from ..service import accounts
 from .auth import caller
 from .wire import base_url
 
-# Responses kept per account (for one value of its counter), and accounts kept per process.
+# Bounds per process: responses kept per account (for one value of its counter), accounts kept,
+# bytes kept in all, and the largest body worth keeping (a 1,000-item page is not a hot read).
 PER_ACCOUNT = 2_000
 ACCOUNTS = 1_000
+MAX_BYTES = 64 * 1024 * 1024
+MAX_BODY = 256 * 1024
+
+
+class _Table:
+    """One account's responses for one value of its counter."""
+
+    __slots__ = ("seq", "items", "size")
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+        self.items: dict[Hashable, Any] = {}
+        self.size = 0
 
 
 class ResponseCache:
+    """Rendered responses by account, counter value and request; cleared when a bound is reached."""
+
     def __init__(self) -> None:
-        self._accounts: dict[str, tuple[int, dict[Hashable, Any]]] = {}
+        self._tables: dict[str, _Table] = {}
+        self._bytes = 0
 
     def get(self, account_sid: str, seq: int, key: Hashable) -> Any:
-        entry = self._accounts.get(account_sid)
-        if entry is None or entry[0] != seq:
+        table = self._tables.get(account_sid)
+        if table is None or table.seq != seq:
             return None
-        return entry[1].get(key)
+        return table.items.get(key)
 
     def clear(self) -> None:
-        self._accounts.clear()
+        self._tables.clear()
+        self._bytes = 0
 
-    def put(self, account_sid: str, seq: int, key: Hashable, value: Any) -> None:
-        entry = self._accounts.get(account_sid)
-        if entry is None or entry[0] < seq:
-            if entry is None and len(self._accounts) >= ACCOUNTS:
-                self._accounts.clear()
-            entry = (seq, {})
-            self._accounts[account_sid] = entry
-        elif entry[0] > seq:
+    def put(self, account_sid: str, seq: int, key: Hashable, value: Any, size: int) -> None:
+        if size > MAX_BODY:
+            return
+        table = self._tables.get(account_sid)
+        if table is not None and table.seq > seq:
             return  # built from an older counter than what is already cached
-        items = entry[1]
-        if len(items) >= PER_ACCOUNT:
-            items.clear()
-        items[key] = value
+        if table is None or table.seq < seq or len(table.items) >= PER_ACCOUNT:
+            if table is not None:
+                self._bytes -= table.size
+            elif len(self._tables) >= ACCOUNTS:
+                self.clear()
+            table = self._tables[account_sid] = _Table(seq)
+        if self._bytes + size > MAX_BYTES:
+            self.clear()
+            table = self._tables[account_sid] = _Table(seq)
+        if key not in table.items:  # the same response twice (two requests missed at once)
+            table.items[key] = value
+            table.size += size
+            self._bytes += size
 
 
 def request_key(request: Request) -> Hashable:
@@ -91,7 +115,8 @@ def cached_read(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return CachedResponse(*hit)
         response = await handler(request, who)
         if response.status_code == 200:
-            cache.put(who.account_sid, seq, key, (bytes(response.body), list(response.raw_headers)))
+            body = bytes(response.body)
+            cache.put(who.account_sid, seq, key, (body, list(response.raw_headers)), len(body))
         return response
 
     return endpoint

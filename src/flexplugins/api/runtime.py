@@ -110,7 +110,7 @@ async def _runtime(request: Request, kind: str) -> Response:
             body = orjson.dumps(manifest_json(manifest) if kind == "manifest" else import_map_json(manifest))
             release = manifest.release.sid if manifest.release else "none"
             rendered = (body, _etag(f"{release}.{kind}", body))
-            responses.put(who.account_sid, seq, ("runtime", kind), rendered)
+            responses.put(who.account_sid, seq, ("runtime", kind), rendered, len(body))
     except ApiError as error:
         response = error_response(error)
         response.headers.update(CORS)
