@@ -4,56 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import exc
-from sqlalchemy.engine import make_url
 
 from ..config import Settings
 from ..domain.errors import ApiError
 from ..service import accounts
 from ..storage.db import Database
 from . import browse, manage, tokens, workflow
-
-
-def _settings(database: str | None, data_dir: str | None = None) -> Settings:
-    return Settings.from_env(database_url=database, data_dir=Path(data_dir) if data_dir else None)
-
-
-def _db(database: str | None) -> Database:
-    return _open(_settings(database).database_url)
-
-
-def _open(url: str) -> Database:
-    """The database, migrated; one clear line and exit status 1 (not a traceback) when it is unusable."""
-    db = Database(url)
-    try:
-        db.upgrade()
-    except exc.DBAPIError as error:
-        reason = str(error.orig) if error.orig is not None else str(error)
-        location = make_url(db.url)
-        if db.is_sqlite and location.database:
-            path = Path(location.database)
-            if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-                reason += " (the database file or its directory is read-only)"
-        click.echo(
-            f"error: cannot use the database {location.render_as_string(hide_password=True)}: {reason}",
-            err=True,
-        )
-        sys.exit(1)
-    return db
-
-
-def _fail(error: ApiError) -> None:
-    click.echo(f"error {error.code}: {error.message}", err=True)
-    sys.exit(1)
-
-
-database_option = click.option(
-    "--database", metavar="URL", help="Database URL (default: FLEXPLUGINS_DATABASE_URL, else SQLite)."
-)
+from .local import database_option, fail, open_db, open_url, settings_for
 
 
 @click.group()
@@ -87,7 +47,7 @@ def serve(
     settings = Settings.from_env(
         database_url=database, data_dir=Path(data_dir) if data_dir else None, public_url=public_url
     )
-    db = _open(settings.database_url)
+    db = open_url(settings.database_url)
     _bootstrap_account(db)
     db.dispose()
     os.environ.update(settings.to_env())
@@ -122,7 +82,7 @@ def _bootstrap_account(db: Database) -> None:
             click.echo("created the first account; its auth token is shown only now:", err=True)
             click.echo(json.dumps({"account_sid": account.sid, "auth_token": auth_token}))
     except ApiError as error:
-        _fail(error)
+        fail(error)
 
 
 @main.group("accounts")
@@ -136,9 +96,9 @@ def accounts_group() -> None:
 def accounts_create(friendly_name: str, database: str | None) -> None:
     """Create an account; prints its SID and auth token as JSON (the token is shown only once)."""
     try:
-        account, token = accounts.create_account(_db(database), friendly_name)
+        account, token = accounts.create_account(open_db(database), friendly_name)
     except ApiError as error:
-        _fail(error)
+        fail(error)
     click.echo(json.dumps({"account_sid": account.sid, "auth_token": token}))
 
 
@@ -146,7 +106,7 @@ def accounts_create(friendly_name: str, database: str | None) -> None:
 @database_option
 def accounts_list(database: str | None) -> None:
     """List accounts as JSON lines."""
-    for account in accounts.list_accounts(_db(database)):
+    for account in accounts.list_accounts(open_db(database)):
         click.echo(
             json.dumps(
                 {
@@ -170,9 +130,9 @@ def keys_group() -> None:
 def keys_create(account_sid: str, friendly_name: str, database: str | None) -> None:
     """Create an API key; prints its SID and secret as JSON (the secret is shown only once)."""
     try:
-        key = accounts.create_key(_db(database), account_sid, friendly_name, kind="api")
+        key = accounts.create_key(open_db(database), account_sid, friendly_name, kind="api")
     except ApiError as error:
-        _fail(error)
+        fail(error)
     click.echo(json.dumps({"key_sid": key.sid, "secret": key.secret, "account_sid": account_sid}))
 
 
@@ -181,7 +141,7 @@ def keys_create(account_sid: str, friendly_name: str, database: str | None) -> N
 @database_option
 def keys_list(account_sid: str, database: str | None) -> None:
     """List the API keys of an account as JSON lines."""
-    for sid, name, created, revoked in accounts.list_keys(_db(database), account_sid, "api"):
+    for sid, name, created, revoked in accounts.list_keys(open_db(database), account_sid, "api"):
         click.echo(
             json.dumps({"key_sid": sid, "friendly_name": name, "date_created": created, "revoked": revoked})
         )
@@ -194,9 +154,9 @@ def keys_list(account_sid: str, database: str | None) -> None:
 def keys_revoke(account_sid: str, key_sid: str, database: str | None) -> None:
     """Revoke an API key."""
     try:
-        accounts.revoke_key(_db(database), account_sid, key_sid)
+        accounts.revoke_key(open_db(database), account_sid, key_sid)
     except ApiError as error:
-        _fail(error)
+        fail(error)
     click.echo(json.dumps({"key_sid": key_sid, "revoked": True}))
 
 
@@ -209,7 +169,7 @@ def db_group() -> None:
 @database_option
 def db_upgrade(database: str | None) -> None:
     """Apply all migrations."""
-    db = _db(database)
+    db = open_db(database)
     click.echo(f"database at revision {db.current_revision()}")
 
 
@@ -217,7 +177,7 @@ def db_upgrade(database: str | None) -> None:
 @database_option
 def db_current(database: str | None) -> None:
     """Print the current migration revision."""
-    db = Database(_settings(database).database_url)
+    db = Database(settings_for(database).database_url)
     click.echo(str(db.current_revision()))
 
 

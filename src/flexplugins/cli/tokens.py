@@ -8,32 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 
 import click
 
-from ..config import Settings
 from ..domain.errors import ApiError, not_found
 from ..service import accounts
-from ..storage.db import Database
+from .local import database_option, fail, open_db
 
 KIND = "runtime"
 
 
-def _db(database: str | None) -> Database:
-    db = Database(Settings.from_env(database_url=database).database_url)
-    db.upgrade()
-    return db
-
-
-def _fail(error: ApiError) -> None:
-    click.echo(f"error {error.code}: {error.message}", err=True)
-    sys.exit(1)
-
-
-database_option = click.option(
-    "--database", metavar="URL", help="Database URL (default: FLEXPLUGINS_DATABASE_URL, else SQLite)."
-)
 account_option = click.option("--account", "account_sid", required=True, metavar="AC...")
 
 
@@ -49,9 +33,9 @@ def tokens_group() -> None:
 def tokens_create(account_sid: str, friendly_name: str, database: str | None) -> None:
     """Create a runtime token; prints its SID and secret as JSON (the secret is shown only once)."""
     try:
-        token = accounts.create_key(_db(database), account_sid, friendly_name, kind=KIND)
+        token = accounts.create_key(open_db(database), account_sid, friendly_name, kind=KIND)
     except ApiError as error:
-        _fail(error)
+        fail(error)
     basic = base64.b64encode(f"{token.sid}:{token.secret}".encode()).decode()
     click.echo(
         json.dumps(
@@ -70,7 +54,7 @@ def tokens_create(account_sid: str, friendly_name: str, database: str | None) ->
 @database_option
 def tokens_list(account_sid: str, database: str | None) -> None:
     """List the runtime tokens of an account as JSON lines (secrets are never shown again)."""
-    for sid, name, created, revoked in accounts.list_keys(_db(database), account_sid, KIND):
+    for sid, name, created, revoked in accounts.list_keys(open_db(database), account_sid, KIND):
         click.echo(
             json.dumps({"token_sid": sid, "friendly_name": name, "date_created": created, "revoked": revoked})
         )
@@ -82,12 +66,12 @@ def tokens_list(account_sid: str, database: str | None) -> None:
 @database_option
 def tokens_revoke(account_sid: str, token_sid: str, database: str | None) -> None:
     """Revoke a runtime token; host pages using it get 401 within seconds."""
-    db = _db(database)
+    db = open_db(database)
     try:
         # Only runtime tokens: an API key is revoked with `flexplugins keys revoke`.
         if not any(sid.lower() == token_sid.lower() for sid, *_ in accounts.list_keys(db, account_sid, KIND)):
             raise not_found(f"Runtime token {token_sid} of account {account_sid} was not found")
         accounts.revoke_key(db, account_sid, token_sid)
     except ApiError as error:
-        _fail(error)
+        fail(error)
     click.echo(json.dumps({"token_sid": token_sid, "revoked": True}))

@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..domain.errors import unavailable
-from .reader import Reader
 from .tables import accounts
 
 _one = sa.select(accounts.c.change_seq).where(accounts.c.sid == sa.bindparam("account"))
@@ -36,9 +35,8 @@ _many = sa.select(accounts.c.sid, accounts.c.change_seq).where(
 class SyncCounters:
     """SQLite: read the counter directly on the fast reader."""
 
-    def __init__(self, reader: Reader, read: Any) -> None:
-        self._reader = reader
-        self._read = read  # Database.read, which turns driver failures into 503s
+    def __init__(self, read: Any) -> None:
+        self._read = read  # Database.read: the fast reader, with driver failures turned into 503s
 
     async def get(self, account_sid: str) -> int:
         with self._read() as conn:

@@ -154,7 +154,7 @@ class Database:
         )
         self.counters: SyncCounters | BatchedCounters
         if self.is_sqlite:
-            self.counters = SyncCounters(self.reader, self.read)
+            self.counters = SyncCounters(self.read)
         else:
             conninfo = sa.engine.make_url(self.url).set(drivername="postgresql")
             self.counters = BatchedCounters(
