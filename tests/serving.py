@@ -52,6 +52,7 @@ def spawn(
     workers: int = 1,
     port: int | None = None,
     env: dict[str, str] | None = None,
+    vendor_proxy: str | None = None,
 ) -> ServeProcess:
     """Start `flexplugins serve` in its own process group; returns without waiting for it."""
     port = port or free_port()
@@ -72,6 +73,8 @@ def spawn(
         "--log-level",
         "warning",
     ]
+    if vendor_proxy:
+        cmd += ["--vendor-proxy", vendor_proxy]
     popen = subprocess.Popen(
         cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=full_env, start_new_session=True
     )

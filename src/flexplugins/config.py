@@ -15,6 +15,12 @@ ENV_MAX_BODY = "FLEXPLUGINS_MAX_BODY_BYTES"
 ENV_MAX_BUNDLE = "FLEXPLUGINS_MAX_BUNDLE_BYTES"
 ENV_RATE_LIMIT = "FLEXPLUGINS_RATE_LIMIT"
 ENV_AUTH_CACHE = "FLEXPLUGINS_AUTH_CACHE_SECONDS"
+ENV_MAX_HEADER = "FLEXPLUGINS_MAX_HEADER_BYTES"
+ENV_HEADER_TIMEOUT = "FLEXPLUGINS_HEADER_TIMEOUT"
+ENV_BODY_TIMEOUT = "FLEXPLUGINS_BODY_TIMEOUT"
+ENV_KEEP_ALIVE = "FLEXPLUGINS_KEEP_ALIVE_TIMEOUT"
+ENV_MAX_CONNECTIONS = "FLEXPLUGINS_MAX_CONNECTIONS"
+ENV_VENDOR_PROXY = "FLEXPLUGINS_VENDOR_PROXY"
 
 
 def _int(name: str, default: int) -> int:
@@ -39,6 +45,16 @@ class Settings:
     rate_limit: float = 0.0
     # How long a verified credential is trusted before it is checked against the database again.
     auth_cache_seconds: float = 2.0
+    # The HTTP server's bounds on every connection (server.py): the request line and headers of one
+    # request, the time to send them, the longest pause while sending a body, the idle time between
+    # requests, and the connections one process holds open.
+    max_header_bytes: int = 32 * 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    max_connections: int = 2048
+    # HOST:PORT of the vendor proxy listener (proxy/), or None when it is off.
+    vendor_proxy: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -52,6 +68,12 @@ class Settings:
             max_bundle_bytes=_int(ENV_MAX_BUNDLE, 20 * 1024 * 1024),
             rate_limit=_float(ENV_RATE_LIMIT, 0.0),
             auth_cache_seconds=_float(ENV_AUTH_CACHE, 2.0),
+            max_header_bytes=_int(ENV_MAX_HEADER, 32 * 1024),
+            header_timeout=_float(ENV_HEADER_TIMEOUT, 10.0),
+            body_timeout=_float(ENV_BODY_TIMEOUT, 30.0),
+            keep_alive_timeout=_float(ENV_KEEP_ALIVE, 5.0),
+            max_connections=_int(ENV_MAX_CONNECTIONS, 2048),
+            vendor_proxy=(os.environ.get(ENV_VENDOR_PROXY) or None),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(settings, **clean)  # type: ignore[arg-type]
@@ -69,4 +91,10 @@ class Settings:
             ENV_MAX_BUNDLE: str(self.max_bundle_bytes),
             ENV_RATE_LIMIT: str(self.rate_limit),
             ENV_AUTH_CACHE: str(self.auth_cache_seconds),
+            ENV_MAX_HEADER: str(self.max_header_bytes),
+            ENV_HEADER_TIMEOUT: str(self.header_timeout),
+            ENV_BODY_TIMEOUT: str(self.body_timeout),
+            ENV_KEEP_ALIVE: str(self.keep_alive_timeout),
+            ENV_MAX_CONNECTIONS: str(self.max_connections),
+            ENV_VENDOR_PROXY: self.vendor_proxy or "",
         }

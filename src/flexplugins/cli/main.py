@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -12,7 +14,7 @@ from ..config import Settings
 from ..domain.errors import ApiError
 from ..service import accounts
 from ..storage.db import Database
-from . import browse, manage, tokens, workflow
+from . import browse, manage, tokens, vendor, workflow
 from .local import database_option, fail, open_db, open_url, settings_for
 
 
@@ -31,6 +33,22 @@ def main() -> None:
     "--data-dir", metavar="DIR", help="Data directory (default: FLEXPLUGINS_DATA_DIR or .flexplugins)."
 )
 @click.option("--public-url", metavar="URL", help="Base of absolute URLs when behind a proxy.")
+@click.option(
+    "--vendor-proxy",
+    metavar="HOST:PORT",
+    help="Also listen here as the HTTPS proxy the vendor's CLI reaches its hosts through (see vendor-env).",
+)
+@click.option(
+    "--proxy-headers/--no-proxy-headers",
+    default=True,
+    show_default=True,
+    help="Take the client address and scheme from X-Forwarded-For/-Proto of trusted proxies.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="IPS",
+    help="Addresses (comma-separated, '*' for all) whose X-Forwarded-* are trusted [default: 127.0.0.1].",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     host: str,
@@ -39,34 +57,69 @@ def serve(
     database: str | None,
     data_dir: str | None,
     public_url: str | None,
+    vendor_proxy: str | None,
+    proxy_headers: bool,
+    forwarded_allow_ips: str | None,
     log_level: str,
 ) -> None:
     """Run the API server (migrating the database first)."""
-    import uvicorn
+    from .. import server
+    from ..proxy.certs import ca_cert_path, ensure_ca
 
     settings = Settings.from_env(
-        database_url=database, data_dir=Path(data_dir) if data_dir else None, public_url=public_url
+        database_url=database,
+        data_dir=Path(data_dir) if data_dir else None,
+        public_url=public_url,
+        vendor_proxy=vendor_proxy,
     )
+    proxy_address = None
+    if settings.vendor_proxy:
+        try:
+            proxy_address = server.split_address(settings.vendor_proxy)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--vendor-proxy") from None
+        if proxy_address[1] == port:
+            raise click.BadParameter("must be another port than --port", param_hint="--vendor-proxy")
+    # Bind first: a port in use fails here, before anything is created or announced.
+    sockets = []
+    try:
+        sockets.append(server.bind(host, port))
+        if proxy_address is not None:
+            sockets.append(server.bind(*proxy_address))
+    except OSError as error:
+        for sock in sockets:
+            sock.close()
+        click.echo(f"error: cannot listen: {error.strerror or error}", err=True)
+        sys.exit(1)
+    if proxy_address is not None:
+        # Port 0 picks a free port: tell the workers which one it is.
+        bound = sockets[1].getsockname()[1]
+        settings = replace(settings, vendor_proxy=f"{proxy_address[0]}:{bound}")
+        ensure_ca(settings.data_dir)
     db = open_url(settings.database_url)
     _bootstrap_account(db)
     db.dispose()
     os.environ.update(settings.to_env())
     click.echo(
-        f"flexplugins serving on http://{host}:{port} ({db.url.split('://')[0]}, {workers} worker(s))",
+        f"flexplugins serving on http://{host}:{sockets[0].getsockname()[1]} "
+        f"({db.url.split('://')[0]}, {workers} worker(s))",
         err=True,
     )
-    uvicorn.run(
-        "flexplugins.api.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
+    if settings.vendor_proxy:
+        click.echo(
+            f"vendor proxy on {settings.vendor_proxy}; CA certificate {ca_cert_path(settings.data_dir)}"
+            f' (eval "$(flexplugins vendor-env --vendor-proxy {settings.vendor_proxy}'
+            f' --data-dir {settings.data_dir.absolute()})")',
+            err=True,
+        )
+    config = server.make_config(
+        settings,
         workers=workers,
-        loop="uvloop",
-        http="httptools",
         log_level=log_level,
-        access_log=False,
-        server_header=False,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
+    server.run(config, sockets)
 
 
 def _bootstrap_account(db: Database) -> None:
@@ -182,6 +235,7 @@ def db_current(database: str | None) -> None:
 
 
 main.add_command(tokens.tokens_group)
+main.add_command(vendor.vendor_env)
 for _command in (
     workflow.deploy,
     workflow.release,

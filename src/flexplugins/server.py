@@ -1,0 +1,244 @@
+"""The HTTP server: uvicorn (uvloop, httptools) with every connection bounded, and the vendor proxy.
+
+uvicorn's httptools protocol buffers a request's head however large it grows and holds a connection
+that never sends a byte for ever. `HttpProtocol` adds the bounds (all in `Settings`):
+- the request line and headers of one request: at most `max_header_bytes` (431 beyond);
+- the time to send them, from the connection's start or a request's first byte: `header_timeout`
+  (408, or a silent close for a connection that sent nothing);
+- the longest pause while a request body is being sent: `body_timeout` (the connection is closed;
+  the application sees the client disconnect);
+- idle time between requests: uvicorn's keep-alive timeout (`keep_alive_timeout`);
+- open connections per process: `max_connections` (beyond it a new connection is closed at once).
+
+With `vendor_proxy` set, the server also listens on that address; connections accepted there go to
+`proxy.tunnel.VendorTunnel`, which after a CONNECT to a vendor host terminates TLS and hands the
+stream back to a fresh `HttpProtocol`, so those requests reach the same application with their
+original Host and the `https` scheme.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+from uvicorn.supervisors import Multiprocess
+
+from .config import Settings
+from .domain.errors import headers_too_large
+from .proxy.certs import server_context
+from .proxy.tunnel import VendorTunnel
+
+APP = "flexplugins.api.app:create_app_from_env"
+
+
+class _Process:
+    """What every connection of this process shares: the settings and, lazily, the proxy's TLS context."""
+
+    settings: Settings | None = None
+    proxy_port: int | None = None
+    tls: ssl.SSLContext | None = None
+
+    @classmethod
+    def load(cls) -> Settings:
+        if cls.settings is None:
+            cls.settings = Settings.from_env()
+            if cls.settings.vendor_proxy:
+                cls.proxy_port = split_address(cls.settings.vendor_proxy)[1]
+        return cls.settings
+
+    @classmethod
+    def tls_context(cls) -> ssl.SSLContext:
+        if cls.tls is None:
+            cls.tls = server_context(cls.load().data_dir)
+        return cls.tls
+
+
+def split_address(value: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets) -> (host, port); ValueError when it is not one."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def _too_large_response(limit: int) -> bytes:
+    error = headers_too_large(f"The request line and headers are larger than the limit of {limit} bytes")
+    body = orjson.dumps(
+        {
+            "code": error.code,
+            "message": error.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{error.code}",
+            "status": error.status,
+        }
+    )
+    return (
+        b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+        b"x-content-type-options: nosniff\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+    )
+
+
+class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with bounded heads, bodies, idle time and connection count."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        tunnelled: bool = False,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self._limits = _Process.load()
+        self._tunnelled = tunnelled
+        self._timer: asyncio.TimerHandle | None = None
+        self._in_head = True
+        self._in_body = False
+        self._head_bytes = 0
+        self._started = False
+
+    # connection
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        if not self._tunnelled:
+            if len(self.connections) >= self._limits.max_connections:
+                transport.abort()
+                return
+            if _Process.proxy_port is not None and _local_port(transport) == _Process.proxy_port:
+                self._become_tunnel(transport)
+                return
+        self._started = True
+        super().connection_made(transport)
+        self._arm(self._limits.header_timeout, self._head_expired)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._started:
+            return
+        self._cancel()
+        super().connection_lost(exc)
+
+    def _become_tunnel(self, transport: asyncio.Transport) -> None:
+        def make_http() -> asyncio.Protocol:
+            return HttpProtocol(self.config, self.server_state, self.app_state, self.loop, tunnelled=True)
+
+        tunnel = VendorTunnel(make_http, _Process.tls_context(), self._limits.header_timeout, self.loop)
+        transport.set_protocol(tunnel)
+        tunnel.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._in_head:
+            self._head_bytes += len(data)
+            limit = self._limits.max_header_bytes
+            if self._head_bytes > limit and not self.transport.is_closing():
+                self._cancel()
+                self.transport.write(_too_large_response(limit))
+                self.transport.close()
+        elif self._in_body:
+            self._arm(self._limits.body_timeout, self._body_expired)
+
+    # parser callbacks
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._head_bytes = 0
+        if self._timer is None:
+            self._arm(self._limits.header_timeout, self._head_expired)
+
+    def on_headers_complete(self) -> None:
+        self._cancel()
+        self._in_head = False
+        self._in_body = True
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        self._in_head = True
+        self._head_bytes = 0
+        self._cancel()
+        super().on_message_complete()
+
+    # timers
+    def _arm(self, delay: float, callback: Callable[[], None]) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_later(delay, callback)
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _head_expired(self) -> None:
+        self._timer = None
+        if self.transport.is_closing() or not self._in_head:
+            return
+        if self._head_bytes:
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+        self.transport.close()
+
+    def _body_expired(self) -> None:
+        self._timer = None
+        if self._in_body and not self.transport.is_closing():
+            self.transport.close()
+
+
+def _local_port(transport: asyncio.BaseTransport) -> int | None:
+    sockname = transport.get_extra_info("sockname")
+    return sockname[1] if isinstance(sockname, tuple) and len(sockname) >= 2 else None
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket that worker processes can inherit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def make_config(
+    settings: Settings,
+    *,
+    workers: int,
+    log_level: str,
+    proxy_headers: bool,
+    forwarded_allow_ips: str | None,
+) -> uvicorn.Config:
+    return uvicorn.Config(
+        APP,
+        factory=True,
+        workers=workers,
+        loop="uvloop",
+        http=HttpProtocol,
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        timeout_keep_alive=max(1, round(settings.keep_alive_timeout)),
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
+
+
+def run(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+    """Serve on already-bound sockets (the API first, then the vendor proxy if any) until stopped."""
+    if config.workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
