@@ -186,7 +186,7 @@ def start_flexplugins(database_url: str, workers: int, workdir: Path) -> Process
     return Process(popen, url, log)
 
 
-def start_baseline(workers: int, workdir: Path) -> Process:
+def start_baseline(workers: int, workdir: Path, http: str = "httptools") -> Process:
     port = free_port()
     log = workdir / f"baseline-{port}.log"
     cmd = [
@@ -203,7 +203,7 @@ def start_baseline(workers: int, workdir: Path) -> Process:
         "--loop",
         "uvloop",
         "--http",
-        "httptools",
+        http,
         "--log-level",
         "warning",
         "--no-access-log",
@@ -374,6 +374,23 @@ def bench_database(kind: str, args: argparse.Namespace, load: Load, workdir: Pat
         finally:
             baseline.stop()
         print(f"[{kind}] baseline {base.rps:,.0f} req/s p99 {base.p99_ms:.1f} ms", flush=True)
+        # The same bare endpoint behind flexplugins' bounded HTTP protocol (server.py): its own cost.
+        bounded_server = start_baseline(args.workers, workdir, http="flexplugins.server:HttpProtocol")
+        try:
+            run_wrk("warm-up", bounded_server.url + "/x", None, load, workdir, duration=2)
+            bounded = run_wrk(
+                "baseline, bounded protocol",
+                bounded_server.url + "/v1/PluginService/Plugins/x",
+                None,
+                load,
+                workdir,
+            )
+        finally:
+            bounded_server.stop()
+        report["protocol"] = {**bounded.__dict__, "ratio": bounded.rps / base.rps}
+        print(
+            f"[{kind}] bounded protocol {bounded.rps:,.0f} req/s ({bounded.rps / base.rps:.2f}x)", flush=True
+        )
 
         server = start_flexplugins(database_url, args.workers, workdir)
         sampler = RssSampler(server.popen.pid)
@@ -548,6 +565,11 @@ def print_table(reports: list[dict[str, Any]], args: argparse.Namespace, load: L
             f"{'baseline (bare Starlette)':36s} {base['rps']:9,.0f}  "
             f"{base['p50_ms']:7.2f} {base['p99_ms']:7.2f}"
             f"  {1:6.2f}x  {base['errors']}"
+        )
+        b = report["protocol"]
+        print(
+            f"{'baseline, bounded HTTP protocol':36s} {b['rps']:9,.0f}  {b['p50_ms']:7.2f} {b['p99_ms']:7.2f}"
+            f"  {b['ratio']:6.2f}x  {b['errors']}"
         )
         for r in report["results"]:
             print(

@@ -58,13 +58,13 @@ def node_helper() -> str:
     """The node binary, with `twilio` installed in tests/compat/node_helper (npm install if needed)."""
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not on PATH: the Node helper library compatibility test needs Node.js 18+")
+        pytest.fail("node is not on PATH: the Node helper library compatibility test needs Node.js 18+")
     pinned = json.loads((HELPER_DIR / "package.json").read_text())["dependencies"]["twilio"]
     installed = json.loads(LIBRARY_PACKAGE.read_text())["version"] if LIBRARY_PACKAGE.exists() else None
     if installed != pinned:
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip(
+            pytest.fail(
                 "tests/compat/node_helper/node_modules is missing and npm is not on PATH to install it"
             )
         done = subprocess.run(
@@ -81,7 +81,7 @@ def node_helper() -> str:
             timeout=600,
         )
         if done.returncode != 0 or not LIBRARY_PACKAGE.exists():
-            pytest.skip(f"npm install in tests/compat/node_helper failed:\n{done.stderr[-2000:]}")
+            pytest.fail(f"npm install in tests/compat/node_helper failed:\n{done.stderr[-2000:]}")
     version = json.loads(LIBRARY_PACKAGE.read_text())["version"]
     assert version == pinned and version.startswith("5."), f"expected twilio {pinned} (5.x), found {version}"
     return node

@@ -34,11 +34,11 @@ def node_toolkit() -> str:
     """The node binary, with the toolkit installed in tests/compat/node (npm install if needed)."""
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not on PATH: the Node toolkit compatibility test needs Node.js 18+")
+        pytest.fail("node is not on PATH: the Node toolkit compatibility test needs Node.js 18+")
     if not CLIENT_PACKAGE.exists():
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip("tests/compat/node/node_modules is missing and npm is not on PATH to install it")
+            pytest.fail("tests/compat/node/node_modules is missing and npm is not on PATH to install it")
         done = subprocess.run(
             [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=NODE_DIR,
@@ -47,7 +47,7 @@ def node_toolkit() -> str:
             timeout=600,
         )
         if done.returncode != 0 or not CLIENT_PACKAGE.exists():
-            pytest.skip(f"npm install in tests/compat/node failed:\n{done.stderr[-2000:]}")
+            pytest.fail(f"npm install in tests/compat/node failed:\n{done.stderr[-2000:]}")
     version = json.loads(CLIENT_PACKAGE.read_text())["version"]
     assert version.startswith("7."), f"expected @twilio/flex-plugins-api-client 7.x, found {version}"
     return node
