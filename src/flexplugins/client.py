@@ -28,6 +28,7 @@ from . import __version__
 API = "/v1/PluginService"
 BUNDLES = "/flexplugins/v1/Bundles"
 AUDIT_EVENTS = "/flexplugins/v1/AuditEvents"
+DELTA_RELEASES = "/flexplugins/v1/Releases"
 ACTIVE = "Active"
 PAGE_SIZE = 1000
 CHUNK = 64 * 1024
@@ -139,6 +140,21 @@ class Release(Resource):
     configuration_sid: str
     date_created: datetime
     url: str
+
+
+def etag_of(release: Release | None) -> str:
+    """The If-Match value that holds a write to `release` still being the active one (None: none yet)."""
+    return '"none"' if release is None else f'"{release.sid}"'
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaRelease:
+    """The answer of a delta release: what is active now, and what changed (if `changed`)."""
+
+    release: Release | None
+    configuration: Configuration | None
+    changes: list[dict[str, Any]]
+    changed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,9 +376,36 @@ class Client:
 
     # --- releases -------------------------------------------------------------------------
 
-    def create_release(self, configuration_sid: str) -> Release:
+    def create_release(self, configuration_sid: str, *, if_match: str | None = None) -> Release:
+        """Release a configuration; with `if_match` (see `etag_of`), only if that release is still active."""
         form = _form(ConfigurationId=configuration_sid)
-        return Release.from_json(self._json("POST", f"{API}/Releases", data=form))
+        headers = {"If-Match": if_match} if if_match else None
+        return Release.from_json(self._json("POST", f"{API}/Releases", data=form, headers=headers))
+
+    def delta_release(
+        self,
+        enable: Sequence[str] = (),
+        disable: Sequence[str] = (),
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        if_match: str | None = None,
+    ) -> DeltaRelease:
+        """Enable (`name@version`, `name@latest`) and disable plugins on top of the active release, in one
+        transaction on the server; nothing is created when that changes nothing."""
+        form: dict[str, Any] = _form(Name=name, Description=description)
+        form["Enable"] = list(enable)
+        form["Disable"] = list(disable)
+        headers = {"If-Match": if_match} if if_match else None
+        body = self._json("POST", DELTA_RELEASES, data=form, headers=headers)
+        return DeltaRelease(
+            release=None if body.get("release") is None else Release.from_json(body["release"]),
+            configuration=(
+                None if body.get("configuration") is None else Configuration.from_json(body["configuration"])
+            ),
+            changes=list(body.get("changes") or []),
+            changed=bool(body.get("changed")),
+        )
 
     def fetch_release(self, release_sid: str) -> Release:
         """A release by SID, or the active one with "Active"."""

@@ -15,7 +15,17 @@ from starlette.routing import Route
 from ..config import Settings
 from ..domain.errors import ApiError
 from ..storage.db import Database
-from . import audit, bundles, configurations, console, plugin_versions, plugins, releases, runtime
+from . import (
+    audit,
+    bundles,
+    configurations,
+    console,
+    delta_releases,
+    plugin_versions,
+    plugins,
+    releases,
+    runtime,
+)
 from .auth import Authenticator
 from .cache import ResponseCache
 from .routing import Router
@@ -76,6 +86,7 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
         *plugin_versions.routes,
         *configurations.routes,
         *releases.routes,
+        *delta_releases.routes,
         *audit.routes,
         *bundles.routes,
         *runtime.routes,

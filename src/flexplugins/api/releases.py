@@ -9,7 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .. import sids
+from ..domain.errors import invalid
 from ..domain.model import Principal, Release
+from ..domain.release_changes import ActivePrecondition
 from ..service import releases as service
 from .auth import caller
 from .cache import cached_read
@@ -28,19 +31,52 @@ def release_json(release: Release, base: str) -> dict[str, Any]:
     }
 
 
+def precondition(request: Request) -> ActivePrecondition | None:
+    """`If-Match: "FK..."` (that release must still be the active one) or `If-Match: "none"` (nothing
+    released yet); None without the header. The vendor's clients never send it."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if value == "none":
+        return ActivePrecondition(None)
+    if sids.is_sid(value, sids.RELEASE):
+        return ActivePrecondition(sids.normalise(value))
+    raise invalid(f'If-Match must be the active release\'s ETag, "FK...", or "none" (got {raw[:80]!r})')
+
+
+def etag(release: Release) -> str:
+    return f'"{release.sid}"'
+
+
 async def create_release(request: Request) -> Response:
     who = caller(request)
+    expected = precondition(request)
     form = await read_form(request)
     release = await run_in_threadpool(
-        service.create, request.app.state.db, who, form.get("ConfigurationId"), flex_metadata(request)
+        service.create,
+        request.app.state.db,
+        who,
+        form.get("ConfigurationId"),
+        flex_metadata(request),
+        expected,
     )
-    return json_response(release_json(release, base_url(request)), 201)
+    response = json_response(release_json(release, base_url(request)), 201)
+    response.headers["ETag"] = etag(release)
+    return response
 
 
 @cached_read
 async def fetch_release(request: Request, who: Principal) -> Response:
-    release = service.fetch(request.app.state.db, who, request.path_params["sid"])
-    return json_response(release_json(release, base_url(request)))
+    key = request.path_params["sid"]
+    release = service.fetch(request.app.state.db, who, key)
+    response = json_response(release_json(release, base_url(request)))
+    if key == service.ACTIVE:
+        # The value to send back in If-Match to release only if this is still the active release.
+        response.headers["ETag"] = etag(release)
+    return response
 
 
 @cached_read

@@ -11,7 +11,7 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from .. import __version__
-from ..client import Bundle, Client, Plugin, PluginRef, Release
+from ..client import Bundle, Client, FlexPluginsError, Plugin, Release, etag_of
 from . import plans, semver
 from .common import CliError, Session, client_command, when
 
@@ -225,12 +225,25 @@ def release(
         return
     if not plugins and not remove:
         raise CliError("Nothing to release: give NAME@VERSION pairs, --remove NAME, or --configuration FJ...")
+    # Checked here against what is live (clear messages for unknown plugins and versions); applied
+    # by the server on top of whatever is live when it commits, so concurrent releases all land.
     items = plans.propose(client, before, plugins, remove)
+    wanted = {item.unique_name: item.version for item in items}
+    enable = [f"{spec_name}@{wanted[spec_name]}" for spec_name in (plans.split_spec(p)[0] for p in plugins)]
+    chosen = {entry.split("@", 1)[0] for entry in enable}
     config_name = name or _default_name(items)
-    refs = [PluginRef(item.plugin_version_sid, item.phase) for item in items]
-    configuration = client.create_configuration(config_name, refs, description)
-    made = client.create_release(configuration.sid)
-    report_release(session, "Released", made, before, configuration.name)
+    done = client.delta_release(
+        [entry for entry in enable if entry.split("@", 1)[0] in chosen],
+        list(remove),
+        name=config_name,
+        description=description,
+    )
+    if done.release is None:
+        raise CliError("Nothing to release: there is no active release and no plugin to enable")
+    headline = (
+        "Released" if done.changed else "Nothing changed: the active release already holds these versions"
+    )
+    report_release(session, headline, done.release, before, config_name if done.changed else None)
 
 
 @click.command()
@@ -255,5 +268,14 @@ def rollback(session: Session, target: str | None) -> None:
         if found is None:
             raise CliError("There is no earlier release with another configuration to roll back to")
         chosen = found
-    made = client.create_release(chosen.configuration_sid)
+    try:
+        # Only on top of the release this rollback was computed from: never undo a newer release.
+        made = client.create_release(chosen.configuration_sid, if_match=etag_of(active))
+    except FlexPluginsError as error:
+        if error.status == 412:
+            raise CliError(
+                f"The active release changed while rolling back (it is no longer {active.sid}); nothing "
+                "was released. Look at `flexplugins history` and run rollback again if still wanted"
+            ) from None
+        raise
     report_release(session, f"Rolled back to the configuration of {chosen.sid}", made, before, None)

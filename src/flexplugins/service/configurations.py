@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
 
 from ..domain import rules
 from ..domain.errors import not_found
-from ..domain.model import Configuration, ConfiguredPlugin, Page, Principal
+from ..domain.model import Configuration, ConfiguredPlugin, Page, PluginRef, Principal
 from ..storage import audit, plugin_versions, releases
 from ..storage import configurations as store
 from ..storage.db import Database, now
@@ -30,18 +33,32 @@ def create(
     refs = rules.plugin_refs(plugins)
     with db.write() as conn:
         db.lock_account(conn, who.account_sid)
-        found = plugin_versions.get_many_with_plugins(
-            conn, who.account_sid, [ref.plugin_version_sid for ref in refs]
-        )
-        rules.check_configurable(refs, found)
-        ordered = sorted(enumerate(refs), key=lambda item: (item[1].phase, item[0]))
-        contents = [
-            (found[ref.plugin_version_sid][1].id, found[ref.plugin_version_sid][0].id, ref.phase)
-            for _, ref in ordered
-        ]
-        when = now()
-        configuration = store.insert(conn, who.account_sid, clean_name, desc, contents, when)
-        audit.record(conn, who, "configuration.create", configuration.sid, metadata, when)
+        configuration = insert_checked(conn, who, clean_name, desc, refs, metadata, now())
+    return configuration
+
+
+def insert_checked(
+    conn: Connection,
+    who: Principal,
+    name: str,
+    description: str | None,
+    refs: Sequence[PluginRef],
+    metadata: str | None,
+    when: datetime,
+) -> Configuration:
+    """Store a configuration of these versions (checked: live, one per plugin) inside the caller's
+    transaction, with its audit event."""
+    found = plugin_versions.get_many_with_plugins(
+        conn, who.account_sid, [ref.plugin_version_sid for ref in refs]
+    )
+    rules.check_configurable(refs, found)
+    ordered = sorted(enumerate(refs), key=lambda item: (item[1].phase, item[0]))
+    contents = [
+        (found[ref.plugin_version_sid][1].id, found[ref.plugin_version_sid][0].id, ref.phase)
+        for _, ref in ordered
+    ]
+    configuration = store.insert(conn, who.account_sid, name, description, contents, when)
+    audit.record(conn, who, "configuration.create", configuration.sid, metadata, when)
     return configuration
 
 

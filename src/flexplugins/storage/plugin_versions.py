@@ -147,3 +147,16 @@ def get_many_with_plugins(
         version = PluginVersion(*row[:11])
         found[version.sid] = (version, Plugin(*row[11:]))
     return found
+
+
+_latest_live = (
+    _columns.where(v.c.plugin_id == sa.bindparam("plugin_id"), v.c.archived == sa.false())
+    .order_by(v.c.id.desc())
+    .limit(1)
+)
+
+
+def latest_live(conn: Executor, plugin: Plugin) -> PluginVersion | None:
+    """The plugin's newest version that is not archived."""
+    row = conn.execute(_latest_live, {"plugin_id": plugin.id}).first()
+    return None if row is None else PluginVersion(*row)
