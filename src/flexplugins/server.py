@@ -236,9 +236,29 @@ def make_config(
     )
 
 
-def run(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
-    """Serve on already-bound sockets (the API first, then the vendor proxy if any) until stopped."""
-    if config.workers > 1:
-        Multiprocess(config, sockets=sockets).run()
-    else:
-        uvicorn.Server(config).run(sockets=sockets)
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling its caller once it accepts requests (the application has started)."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._on_ready is not None:
+            self._on_ready()
+
+
+def run(
+    config: uvicorn.Config, sockets: list[socket.socket], on_ready: Callable[[], None] | None = None
+) -> None:
+    """Serve on already-bound sockets (the API first, then the vendor proxy if any) until stopped;
+    `on_ready` (one process only) is called once requests are being accepted."""
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=sockets).run()
+        else:
+            _Server(config, on_ready).run(sockets=sockets)
+    except KeyboardInterrupt:
+        # uvicorn stops gracefully on Ctrl-C, then raises the signal again for its caller: a normal end.
+        pass

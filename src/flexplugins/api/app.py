@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..config import Settings
+from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
 from ..storage.db import Database
 from . import (
@@ -105,4 +106,4 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
 
 def create_app_from_env() -> Starlette:
     """The factory server workers import: settings come from FLEXPLUGINS_* variables."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), migrate=os.environ.get(ENV_MIGRATED) != "1")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from ..config import Settings
+from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
 from ..service import accounts
 from ..storage.db import Database
@@ -49,6 +52,12 @@ def main() -> None:
     metavar="IPS",
     help="Addresses (comma-separated, '*' for all) whose X-Forwarded-* are trusted [default: 127.0.0.1].",
 )
+@click.option(
+    "--ephemeral",
+    is_flag=True,
+    help="A throw-away server for test suites: a fresh database removed on exit; prints one JSON line "
+    '{"url", "account_sid", "auth_token"} on stdout when ready (use with --port 0 for a free port).',
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     host: str,
@@ -60,9 +69,64 @@ def serve(
     vendor_proxy: str | None,
     proxy_headers: bool,
     forwarded_allow_ips: str | None,
+    ephemeral: bool,
     log_level: str,
 ) -> None:
     """Run the API server (migrating the database first)."""
+    if ephemeral:
+        if database or data_dir:
+            raise click.BadParameter(
+                "makes its own database; give no --database or --data-dir", param_hint="--ephemeral"
+            )
+        if workers != 1:
+            raise click.BadParameter("runs one process; give no --workers", param_hint="--ephemeral")
+        scratch = tempfile.mkdtemp(prefix="flexplugins-ephemeral-")
+        try:
+            _serve(
+                host,
+                port,
+                workers,
+                None,
+                scratch,
+                public_url,
+                vendor_proxy,
+                proxy_headers,
+                forwarded_allow_ips,
+                log_level,
+                ephemeral=True,
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
+    _serve(
+        host,
+        port,
+        workers,
+        database,
+        data_dir,
+        public_url,
+        vendor_proxy,
+        proxy_headers,
+        forwarded_allow_ips,
+        log_level,
+        ephemeral=False,
+    )
+
+
+def _serve(
+    host: str,
+    port: int,
+    workers: int,
+    database: str | None,
+    data_dir: str | None,
+    public_url: str | None,
+    vendor_proxy: str | None,
+    proxy_headers: bool,
+    forwarded_allow_ips: str | None,
+    log_level: str,
+    *,
+    ephemeral: bool,
+) -> None:
     from .. import server
     from ..proxy.certs import ca_cert_path, ensure_ca
 
@@ -97,9 +161,15 @@ def serve(
         settings = replace(settings, vendor_proxy=f"{proxy_address[0]}:{bound}")
         ensure_ca(settings.data_dir)
     db = open_url(settings.database_url)
-    _bootstrap_account(db)
+    announce = None
+    if ephemeral:
+        announce = _ephemeral_account(db, f"http://{host}:{sockets[0].getsockname()[1]}")
+    else:
+        _bootstrap_account(db)
     db.dispose()
     os.environ.update(settings.to_env())
+    # This process has just migrated the database: its workers need not check again.
+    os.environ[ENV_MIGRATED] = "1"
     click.echo(
         f"flexplugins serving on http://{host}:{sockets[0].getsockname()[1]} "
         f"({db.url.split('://')[0]}, {workers} worker(s))",
@@ -119,7 +189,29 @@ def serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
     )
-    server.run(config, sockets)
+    server.run(config, sockets, on_ready=announce)
+
+
+def _ephemeral_account(db: Database, url: str) -> Callable[[], None]:
+    """The throw-away server's account (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN if both are set), and the
+    line that tells a test harness where it is, printed once the server answers."""
+    sid = os.environ.get("TWILIO_ACCOUNT_SID")
+    token = os.environ.get("TWILIO_AUTH_TOKEN")
+    try:
+        if sid and token:
+            accounts.ensure_account(db, sid, token)
+        else:
+            account, token = accounts.create_account(db)
+            sid = account.sid
+    except ApiError as error:
+        fail(error)
+    line = json.dumps({"url": url, "account_sid": sid, "auth_token": token})
+
+    def announce() -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    return announce
 
 
 def _bootstrap_account(db: Database) -> None:
