@@ -1,4 +1,7 @@
-"""Response validation against the vendor's OpenAPI file, with every documented property required."""
+"""Response validation against the vendor's OpenAPI files, with every documented property required.
+
+The Plugin Service's file is the default; the Flex Configuration, Serverless and 2010 Accounts
+files (the other APIs the vendor's CLI calls) are named by their constants below."""
 
 from __future__ import annotations
 
@@ -12,9 +15,12 @@ from typing import Any
 import jsonschema
 
 SPEC_NAME = "twilio_flex_v1_pluginservice.openapi.json"
+CONFIGURATION_SPEC = "twilio_flex_v1_configuration.openapi.json"
+SERVERLESS_SPEC = "twilio_serverless_v1.openapi.json"
+ACCOUNTS_SPEC = "twilio_api_v2010_accounts.openapi.json"
 
 
-def _find_spec() -> Path:
+def _find_spec(name: str = SPEC_NAME) -> Path:
     """The vendor's published OpenAPI file for the Plugin Service (the contract).
 
     FLEXPLUGINS_OPENAPI names it; otherwise it is the copy in `shared/reference/` beside this
@@ -23,15 +29,16 @@ def _find_spec() -> Path:
     """
     given = os.environ.get("FLEXPLUGINS_OPENAPI")
     if given:
-        return Path(given)
+        # The other files are looked for beside the one named.
+        return Path(given) if name == SPEC_NAME else Path(given).with_name(name)
     here = Path(__file__).resolve()
-    candidates = [parent / "shared" / "reference" / SPEC_NAME for parent in here.parents]
-    candidates.append(Path("/work/shared/reference") / SPEC_NAME)
+    candidates = [parent / "shared" / "reference" / name for parent in here.parents]
+    candidates.append(Path("/work/shared/reference") / name)
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(
-        f"{SPEC_NAME} not found in shared/reference/ beside the checkout or above it; "
+        f"{name} not found in shared/reference/ beside the checkout or above it; "
         "set FLEXPLUGINS_OPENAPI to its path"
     )
 
@@ -40,8 +47,9 @@ SPEC_PATH = _find_spec()
 
 
 @cache
-def spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text())  # type: ignore[no-any-return]
+def spec(name: str = SPEC_NAME) -> dict[str, Any]:
+    path = SPEC_PATH if name == SPEC_NAME else _find_spec(name)
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
 def _strict(schema: Any, components: dict[str, Any]) -> Any:
@@ -64,8 +72,8 @@ def _strict(schema: Any, components: dict[str, Any]) -> Any:
     return out
 
 
-def response_schema(operation_id: str, status: int) -> dict[str, Any]:
-    doc = spec()
+def response_schema(operation_id: str, status: int, spec_name: str = SPEC_NAME) -> dict[str, Any]:
+    doc = spec(spec_name)
     for methods in doc["paths"].values():
         for operation in methods.values():
             if isinstance(operation, dict) and operation.get("operationId") == operation_id:
@@ -74,8 +82,8 @@ def response_schema(operation_id: str, status: int) -> dict[str, Any]:
     raise KeyError(operation_id)
 
 
-def assert_valid(operation_id: str, status: int, body: Any) -> None:
-    jsonschema.validate(body, response_schema(operation_id, status))
+def assert_valid(operation_id: str, status: int, body: Any, spec_name: str = SPEC_NAME) -> None:
+    jsonschema.validate(body, response_schema(operation_id, status, spec_name))
 
 
 ERROR_SCHEMA = {

@@ -12,6 +12,13 @@ PLUGIN_VERSION = "FV"
 CONFIGURATION = "FJ"
 RELEASE = "FK"
 RUNTIME_TOKEN = "RT"
+# The Serverless API's resources (what `flex:plugins:deploy` uploads bundles through).
+SERVERLESS_SERVICE = "ZS"
+ENVIRONMENT = "ZE"
+ASSET = "ZH"
+ASSET_VERSION = "ZN"
+BUILD = "ZB"
+DEPLOYMENT = "ZD"
 
 _SID_RE = re.compile(r"^([A-Z]{2})[0-9a-fA-F]{32}$")
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,11 +18,14 @@ from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
 from ..storage.db import Database
 from . import (
+    accounts,
     audit,
     bundles,
     configurations,
     console,
     delta_releases,
+    flex_configuration,
+    plugin_validation,
     plugin_versions,
     plugins,
     releases,
@@ -30,6 +34,13 @@ from . import (
 from .auth import Authenticator
 from .cache import ResponseCache
 from .routing import Router
+from .serverless import assets as serverless_assets
+from .serverless import builds as serverless_builds
+from .serverless import deployments as serverless_deployments
+from .serverless import environments as serverless_environments
+from .serverless import hosting as serverless_hosting
+from .serverless import services as serverless_services
+from .vendor_hosts import VendorHosts
 from .wire import PageTokens, error_body, error_response, json_response
 
 log = logging.getLogger("flexplugins")
@@ -91,9 +102,21 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
         *audit.routes,
         *bundles.routes,
         *runtime.routes,
+        # The vendor APIs the vendor's CLI calls besides the Plugin Service (see vendor_hosts.py).
+        *flex_configuration.routes,
+        *accounts.routes,
+        *plugin_validation.routes,
+        *serverless_services.routes,
+        *serverless_environments.routes,
+        *serverless_assets.routes,
+        *serverless_builds.routes,
+        *serverless_deployments.routes,
+        # Routes from here on match paths of any length: the router's grouping stops at them.
+        *serverless_hosting.routes,
         console.mount,
     ]
     app = Starlette(
+        middleware=[Middleware(VendorHosts)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
     app.router = Router(routes, lifespan=lifespan)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import orjson
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -46,8 +49,17 @@ def date(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
+# Set in the ASGI scope by api/vendor_hosts.py when a request came in on one of the vendor's hosts.
+VENDOR_HOST = "flexplugins.vendor_host"
+
+
 def base_url(request: Request) -> str:
-    """Scheme and host for absolute URLs: the configured public URL, else the request's own."""
+    """Scheme and host for absolute URLs: the vendor's own host when the request came in on it
+    (through the vendor proxy, which the vendor's CLI cannot avoid), else the configured public
+    URL, else the request's own."""
+    vendor: str | None = request.scope.get(VENDOR_HOST)
+    if vendor is not None:
+        return "https://" + vendor
     public: str | None = request.app.state.settings.public_url
     if public:
         return public.rstrip("/")
@@ -56,6 +68,14 @@ def base_url(request: Request) -> str:
         server = request.scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     return f"{request.scope['scheme']}://{host}"
+
+
+def api_base(request: Request, internal_prefix: str) -> str:
+    """The base of one vendor API's URLs: `https://<vendor host>` on its own host, else our base
+    followed by the prefix the API is mounted under here (`/serverless` for `/serverless/v1/...`)."""
+    if request.scope.get(VENDOR_HOST) is not None:
+        return base_url(request)
+    return base_url(request) + internal_prefix
 
 
 def check_request(request: Request) -> None:
@@ -88,19 +108,25 @@ class Form:
         return self._fields.get(name, [])
 
 
-async def read_form(request: Request) -> Form:
-    limit: int = request.app.state.settings.max_body_bytes
+async def read_body(request: Request, limit: int, what: str = "The request body") -> bytes:
+    """The whole body, refused with a 413 as soon as it is known to pass `limit` bytes."""
+    refused = too_large(f"{what} is larger than the limit of {limit} bytes")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large(f"The request body is larger than the limit of {limit} bytes")
+        raise refused
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large(f"The request body is larger than the limit of {limit} bytes")
+            raise refused
         chunks.append(chunk)
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_form(request: Request) -> Form:
+    limit: int = request.app.state.settings.max_body_bytes
+    body = await read_body(request, limit)
     if not body:
         return Form([])
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -120,6 +146,50 @@ async def read_form(request: Request) -> Form:
         if "\x00" in key or "\x00" in value:
             raise invalid(f"Parameter {key.replace(chr(0), '')!r} must not contain NUL characters")
     return Form(pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One file part of a multipart body."""
+
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+async def read_multipart(
+    request: Request, limit: int, max_fields: int = 20
+) -> tuple[Form, dict[str, Upload]]:
+    """A multipart/form-data body of at most `limit` bytes: its plain fields and its files (the
+    last of each name). The body is read, bounded, before it is parsed, with Starlette's parser."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "multipart/form-data":
+        raise unsupported_media(f"The request body must be multipart/form-data (got {media or 'none'!r})")
+    body = await read_body(request, limit)
+
+    async def replay() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    parser = MultiPartParser(
+        request.headers, replay(), max_files=max_fields, max_fields=max_fields, max_part_size=64 * 1024
+    )
+    try:
+        parsed = await parser.parse()
+    except MultiPartException as error:
+        raise invalid(f"The multipart body is not valid: {error.message}") from None
+    pairs: list[tuple[str, str]] = []
+    files: dict[str, Upload] = {}
+    try:
+        for key, value in parsed.multi_items():
+            if isinstance(value, str):
+                if "\x00" in key or "\x00" in value:
+                    raise invalid(f"Parameter {key.replace(chr(0), '')!r} must not contain NUL characters")
+                pairs.append((key, value))
+            else:
+                files[key] = Upload(value.filename, value.content_type, await value.read())
+    finally:
+        await parsed.close()
+    return Form(pairs), files
 
 
 # --- Lists ----------------------------------------------------------------------------------
@@ -204,9 +274,11 @@ def list_body(
     paging: PageRequest,
     page: Page[Any],
     items: list[dict[str, Any]],
+    base: str | None = None,
 ) -> dict[str, Any]:
-    """The list envelope: the items under `key` and the vendor's `meta` with absolute page URLs."""
-    base = base_url(request) + path
+    """The list envelope: the items under `key` and the vendor's `meta` with absolute page URLs
+    (at `base` + `path`; `base` is base_url unless given)."""
+    base = (base_url(request) if base is None else base) + path
     tokens: PageTokens = request.app.state.page_tokens
 
     # Our tokens are URL-safe base64 and a dot; only a token the client sent needs quoting.

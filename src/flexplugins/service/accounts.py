@@ -120,3 +120,14 @@ def verify(db: Database, username: str, password: str) -> Principal | None:
 async def change_seq(db: Database, account_sid: str) -> int:
     """The account's write counter: changes whenever any process commits a change to its resources."""
     return await db.counters.get(account_sid)
+
+
+def fetch(db: Database, who: Principal, sid: str) -> Account:
+    """The caller's own account (the 2010 API's Accounts fetch); any other SID is not found."""
+    found = None
+    if sids.is_sid(sid, sids.ACCOUNT) and sids.normalise(sid) == who.account_sid:
+        with db.read() as conn:
+            found = store.get_account(conn, who.account_sid)
+    if found is None:
+        raise not_found(f"The requested resource /2010-04-01/Accounts/{sid}.json was not found")
+    return found

@@ -16,6 +16,7 @@ from ..domain.model import Configuration, ConfiguredPlugin, Principal, Release
 from ..storage import configurations, releases
 from ..storage.db import Database
 from . import bundles
+from .serverless import hosting
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,10 @@ def manifest(db: Database, who: Principal) -> Manifest:
         assert configuration is not None
         items = configurations.all_configured(conn, configuration.id)
     ordered = sorted(items, key=lambda item: (item.phase, item.position))
-    integrity = bundles.integrities_for_urls(db, who.account_sid, [item.plugin_url for item in ordered])
+    urls = [item.plugin_url for item in ordered]
+    integrity = bundles.integrities_for_urls(db, who.account_sid, urls)
+    # Bundles deployed by the vendor's CLI are served at their environment's `<label>.twil.io`.
+    integrity.update(hosting.integrities(db, who.account_sid, [url for url in urls if url not in integrity]))
     plugins = [
         RuntimePlugin(
             item.unique_name,

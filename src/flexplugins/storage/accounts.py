@@ -106,3 +106,18 @@ def next_release_seq(conn: Connection, account_sid: str) -> int:
     )
     return int(conn.execute(stmt).scalar_one())
 
+
+
+_account = sa.select(accounts.c.sid, accounts.c.friendly_name, accounts.c.date_created).where(
+    accounts.c.sid == sa.bindparam("sid")
+)
+
+
+def get_account(conn: Executor, sid: str) -> Account | None:
+    row = conn.execute(_account, {"sid": sid}).first()
+    return None if row is None else Account(*row)
+
+
+def date_created(conn: Executor, sid: str) -> datetime | None:
+    found = get_account(conn, sid)
+    return None if found is None else found.date_created

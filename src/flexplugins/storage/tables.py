@@ -157,3 +157,130 @@ bundles = sa.Table(
 
 # Whether a bundle is private is asked of the account's versions by URL when the bundle is served.
 sa.Index("ix_plugin_versions_account_private", plugin_versions.c.account_sid, plugin_versions.c.private)
+
+# --- The vendor APIs that `twilio flex:plugins:deploy` calls besides the Plugin Service -------
+
+# Flex Configuration: one row per account once it has been written (GET answers defaults before).
+flex_configurations = sa.Table(
+    "flex_configurations",
+    metadata,
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), primary_key=True),
+    sa.Column("ui_version", sa.String(32), nullable=False),
+    # A JSON array of ZS SIDs, in the order given.
+    sa.Column("serverless_service_sids", sa.Text, nullable=False),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Column("date_updated", Timestamp, nullable=False),
+)
+
+serverless_services = sa.Table(
+    "serverless_services",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("unique_name", sa.String(50), nullable=False),
+    sa.Column("friendly_name", sa.String(255), nullable=False),
+    sa.Column("include_credentials", sa.Boolean, nullable=False),
+    sa.Column("ui_editable", sa.Boolean, nullable=False),
+    # The first part of every environment's domain name: unique across accounts.
+    sa.Column("domain_base", sa.String(63), nullable=False, unique=True),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Column("date_updated", Timestamp, nullable=False),
+    sa.UniqueConstraint("account_sid", "unique_name", name="uq_serverless_services_account_unique_name"),
+    sa.Index("ix_serverless_services_account_id", "account_sid", "id"),
+)
+
+serverless_assets = sa.Table(
+    "serverless_assets",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("service_id", Id, sa.ForeignKey("serverless_services.id"), nullable=False),
+    sa.Column("friendly_name", sa.String(255), nullable=False),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Column("date_updated", Timestamp, nullable=False),
+    sa.Index("ix_serverless_assets_service_id", "service_id", "id"),
+)
+
+# An uploaded version of an asset: its bytes are a row of `bundles` (account + SHA-256).
+serverless_asset_versions = sa.Table(
+    "serverless_asset_versions",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("service_id", Id, sa.ForeignKey("serverless_services.id"), nullable=False),
+    sa.Column("asset_id", Id, sa.ForeignKey("serverless_assets.id"), nullable=False),
+    sa.Column("path", sa.String(255), nullable=False),
+    sa.Column("visibility", sa.String(16), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.CheckConstraint("visibility in ('public', 'protected', 'private')", name="visibility"),
+    sa.ForeignKeyConstraint(
+        ["account_sid", "sha256"],
+        ["bundles.account_sid", "bundles.sha256"],
+        name="fk_serverless_asset_versions_bundle",
+    ),
+    sa.Index("ix_serverless_asset_versions_asset_id", "asset_id", "id"),
+    sa.Index("ix_serverless_asset_versions_account_sha256", "account_sid", "sha256"),
+)
+
+serverless_builds = sa.Table(
+    "serverless_builds",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("service_id", Id, sa.ForeignKey("serverless_services.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("runtime", sa.String(16), nullable=False),
+    # A JSON array of {"name", "version"} objects.
+    sa.Column("dependencies", sa.Text, nullable=False),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Column("date_updated", Timestamp, nullable=False),
+    sa.Index("ix_serverless_builds_service_id", "service_id", "id"),
+)
+
+# The asset versions of a build, in the order given.
+serverless_build_asset_versions = sa.Table(
+    "serverless_build_asset_versions",
+    metadata,
+    sa.Column("build_id", Id, sa.ForeignKey("serverless_builds.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("asset_version_id", Id, sa.ForeignKey("serverless_asset_versions.id"), nullable=False),
+    sa.Index("ix_serverless_build_asset_versions_version", "asset_version_id"),
+)
+
+serverless_environments = sa.Table(
+    "serverless_environments",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("service_id", Id, sa.ForeignKey("serverless_services.id"), nullable=False),
+    sa.Column("unique_name", sa.String(100), nullable=False),
+    sa.Column("domain_suffix", sa.String(16)),
+    # `<label>.twil.io`: the host alone selects the environment, so it is unique across accounts.
+    sa.Column("domain_name", sa.String(80), nullable=False, unique=True),
+    sa.Column("build_id", Id, sa.ForeignKey("serverless_builds.id")),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Column("date_updated", Timestamp, nullable=False),
+    sa.UniqueConstraint("service_id", "unique_name", name="uq_serverless_environments_service_unique_name"),
+    sa.Index("ix_serverless_environments_service_id", "service_id", "id"),
+)
+
+serverless_deployments = sa.Table(
+    "serverless_deployments",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sid", Sid, nullable=False, unique=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False),
+    sa.Column("service_id", Id, sa.ForeignKey("serverless_services.id"), nullable=False),
+    sa.Column("environment_id", Id, sa.ForeignKey("serverless_environments.id"), nullable=False),
+    sa.Column("build_id", Id, sa.ForeignKey("serverless_builds.id"), nullable=False),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Column("date_updated", Timestamp, nullable=False),
+    sa.Index("ix_serverless_deployments_environment_id", "environment_id", "id"),
+)

@@ -1,0 +1,1 @@
+"""The Serverless API's operations, one module per resource: validate, one transaction, audit."""

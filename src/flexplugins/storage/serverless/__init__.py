@@ -1,0 +1,1 @@
+"""Queries of the Serverless API's resources, one module per resource."""
