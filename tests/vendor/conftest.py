@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
@@ -19,18 +17,6 @@ VALIDATION = "flex-plugin-upload.us1.twilio.com"
 def on(host: str) -> dict[str, str]:
     """Headers of a request the vendor proxy hands over: the vendor's own Host."""
     return {"Host": host}
-
-
-@pytest.fixture
-def vendor_client(server: LiveServer, account: Credentials) -> Any:
-    """The `twilio` package with each API's base URL at its internal path on this server."""
-    from twilio.rest import Client
-
-    client = Client(account.sid, account.token)
-    client.flex_api.base_url = server.url
-    client.serverless.base_url = server.url + "/serverless"
-    client.api.base_url = server.url
-    return client
 
 
 def upload(
@@ -52,3 +38,38 @@ def upload(
         files={"Content": (path.rsplit("/", 1)[-1], content, content_type)},
         headers=on(host) if host else None,
     )
+
+
+class Recorded:
+    """The `twilio` package pointed at this server, with every exchange kept for schema checks."""
+
+    def __init__(self, server: LiveServer, account: Credentials) -> None:
+        from twilio.rest import Client
+
+        from tests.compat.test_twilio_python import RecordingHttpClient
+
+        self.http = RecordingHttpClient()
+        self.client = Client(account.sid, account.token, http_client=self.http)
+        self.client.flex_api.base_url = server.url
+        self.client.serverless.base_url = server.url + "/serverless"
+        self.client.api.base_url = server.url
+
+    def validate(self) -> set[str]:
+        """Check every response against its OpenAPI file; the operations seen."""
+        from tests.openapi import ACCOUNTS_SPEC, CONFIGURATION_SPEC, SERVERLESS_SPEC, assert_valid_response
+
+        seen: set[str] = set()
+        for method, path, status, body, _headers in self.http.exchanges:
+            if path.startswith("/serverless/"):
+                name, spec_path = SERVERLESS_SPEC, path.removeprefix("/serverless")
+            elif path.startswith("/2010-04-01/"):
+                name, spec_path = ACCOUNTS_SPEC, path
+            else:
+                name, spec_path = CONFIGURATION_SPEC, path
+            seen.add(assert_valid_response(method, spec_path, status, body, name))
+        return seen
+
+
+@pytest.fixture
+def recorded(server: LiveServer, account: Credentials) -> Recorded:
+    return Recorded(server, account)

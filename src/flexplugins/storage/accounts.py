@@ -107,7 +107,6 @@ def next_release_seq(conn: Connection, account_sid: str) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-
 _account = sa.select(accounts.c.sid, accounts.c.friendly_name, accounts.c.date_created).where(
     accounts.c.sid == sa.bindparam("sid")
 )

@@ -72,9 +72,17 @@ def insert(
         .returning(s.c.id)
     ).scalar_one()
     return Service(
-        new_id, sid, account_sid, unique_name, friendly_name, include_credentials, ui_editable,
-        domain_base, when, when,
-    )  # fmt: skip
+        new_id,
+        sid,
+        account_sid,
+        unique_name,
+        friendly_name,
+        include_credentials,
+        ui_editable,
+        domain_base,
+        when,
+        when,
+    )
 
 
 def update(conn: Connection, service_id: int, values: dict[str, object]) -> None:
