@@ -104,14 +104,15 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
         *runtime.routes,
         # The vendor APIs the vendor's CLI calls besides the Plugin Service (see vendor_hosts.py).
         *flex_configuration.routes,
-        *accounts.routes,
         *plugin_validation.routes,
         *serverless_services.routes,
         *serverless_environments.routes,
         *serverless_assets.routes,
         *serverless_builds.routes,
         *serverless_deployments.routes,
-        # Routes from here on match paths of any length: the router's grouping stops at them.
+        # The router groups routes by their first segments up to the first route with a parameter
+        # there (`{sid}.json`) or one spanning segments (`{path:path}`): these come last.
+        *accounts.routes,
         *serverless_hosting.routes,
         console.mount,
     ]
