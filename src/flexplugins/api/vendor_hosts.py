@@ -36,14 +36,22 @@ HOSTS: dict[str, str] = {
     "serverless-upload.twilio.com": SERVERLESS_PREFIX,
     "flex-plugin-upload.us1.twilio.com": VALIDATION_PREFIX,
 }
-_TWIL_IO = b".twil.io"
-_TWILIO_COM = b".twilio.com"
+# What a Host header value means: None (not a vendor host), or the vendor host and the prefix its
+# paths get here, with None as the prefix of an environment's domain. Host values repeat from
+# request to request, so the answer is kept per raw value: the common case is one dict lookup.
+_Decision = tuple[str, str | None] | None
+_decisions: dict[bytes, _Decision] = {}
+_DECISIONS_LIMIT = 1024
+_HOST_LIMIT = 262
 
 
-def _host(scope: Scope) -> bytes | None:
-    for name, value in scope["headers"]:
-        if name == b"host":
-            return value  # type: ignore[no-any-return]
+def _decide(raw: bytes) -> _Decision:
+    host = raw.split(b":", 1)[0].rstrip(b".").lower().decode("ascii", "replace")
+    prefix = HOSTS.get(host)
+    if prefix is not None:
+        return host, prefix
+    if hosted_domain(host):
+        return host, None
     return None
 
 
@@ -57,21 +65,28 @@ def _rewrite(scope: Scope, vendor: str, path: str) -> Scope:
 
 def route(scope: Scope) -> Scope:
     """The scope the application sees: rewritten for a vendor host, else the same object."""
-    raw = _host(scope)
-    # The fast path: an address or any name outside the vendor's two domains costs two suffix checks.
+    raw: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            raw = value
+            break
     if raw is None:
         return scope
-    host = raw.split(b":", 1)[0].rstrip(b".").lower()
-    if not (host.endswith(_TWILIO_COM) or host.endswith(_TWIL_IO)):
+    try:
+        decision = _decisions[raw]
+    except KeyError:
+        decision = _decide(raw)
+        if len(raw) <= _HOST_LIMIT:  # a name and a port; anything longer is not worth keeping
+            if len(_decisions) >= _DECISIONS_LIMIT:
+                _decisions.clear()  # many distinct Host values: a scan, not a working set
+            _decisions[raw] = decision
+    if decision is None:
         return scope
-    name = host.decode("ascii", "replace")
+    host, prefix = decision
     path: str = scope["path"]
-    prefix = HOSTS.get(name)
-    if prefix is not None:
-        return _rewrite(scope, name, prefix + path)
-    if hosted_domain(name):
-        return _rewrite(scope, name, ASSETS_PREFIX + name + path)
-    return scope
+    if prefix is None:
+        return _rewrite(scope, host, ASSETS_PREFIX + host + path)
+    return _rewrite(scope, host, prefix + path)
 
 
 class VendorHosts:
