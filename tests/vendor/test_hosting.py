@@ -155,3 +155,36 @@ def test_the_runtime_manifest_gives_the_integrity_of_twil_io_bundles(
     manifest = http.get("/flexplugins/v1/Runtime/Manifest").json()
     [entry] = manifest["plugins"]
     assert entry["plugin_url"] == plugin_url and entry["integrity"] == sri(BUNDLE)
+
+
+def test_a_deployment_retires_the_cached_manifest(http: httpx.Client, hosted: dict[str, Any]) -> None:
+    """Deployments change what a twil.io PluginUrl serves, so they bump the account's write counter."""
+    domain = hosted["environment"]["domain_name"]
+    path = "/plugins/plugin-hosted/1.0.0/bundle.js"
+    service, environment = hosted["service"], hosted["environment"]["sid"]
+    # A build of other bytes at the same path, made (and its bytes stored) before the manifest is read.
+    newer = upload(http, service, hosted["asset"], path, b"console.log('rebuilt')")
+    build = http.post(
+        f"/v1/Services/{service}/Builds", data={"AssetVersions": newer.json()["sid"]}, headers=on(SERVERLESS)
+    )
+    plugin = http.post("/v1/PluginService/Plugins", data={"UniqueName": "plugin-hosted"}).json()
+    version = http.post(
+        f"/v1/PluginService/Plugins/{plugin['sid']}/Versions",
+        data={"Version": "1.0.0", "PluginUrl": f"https://{domain}{path}"},
+    ).json()
+    configuration = http.post(
+        "/v1/PluginService/Configurations",
+        data={"Name": "c", "Plugins": f'{{"plugin_version": "{version["sid"]}"}}'},
+    ).json()
+    http.post("/v1/PluginService/Releases", data={"ConfigurationId": configuration["sid"]}).raise_for_status()
+    for _ in range(2):  # the second answer comes from the read cache
+        assert http.get("/flexplugins/v1/Runtime/Manifest").json()["plugins"][0]["integrity"] == sri(BUNDLE)
+
+    http.post(
+        f"/v1/Services/{service}/Environments/{environment}/Deployments",
+        data={"BuildSid": build.json()["sid"]},
+        headers=on(SERVERLESS),
+    ).raise_for_status()
+    assert http.get("/flexplugins/v1/Runtime/Manifest").json()["plugins"][0]["integrity"] == sri(
+        b"console.log('rebuilt')"
+    )
