@@ -20,7 +20,14 @@ from tests.conftest import Credentials, LiveServer
 API = "/v1/PluginService"
 RUNTIME = "/flexplugins/v1/Runtime"
 BUNDLES = "/flexplugins/v1/Bundles"
-SID = {"sid": "FJ" + "0" * 32, "plugin": "FP" + "0" * 32, "version": "FV" + "0" * 32}
+SID = {
+    "sid": "FJ" + "0" * 32,
+    "plugin": "FP" + "0" * 32,
+    "version": "FV" + "0" * 32,
+    "service": "ZS" + "0" * 32,
+    "environment": "ZE" + "0" * 32,
+    "asset": "ZH" + "0" * 32,
+}
 
 
 def bundle_source(name: str, version: str) -> bytes:
