@@ -7,14 +7,17 @@ of the environment."""
 from __future__ import annotations
 
 import io
+import ssl
 import zipfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from tests.conftest import Credentials, LiveServer
+from tests.conftest import Credentials, free_port
 from tests.openapi import ACCOUNTS_SPEC, CONFIGURATION_SPEC, SERVERLESS_SPEC, assert_error, assert_valid
+from tests.serving import serve
 from tests.vendor.conftest import API, FLEX_API, SERVERLESS, UPLOAD, VALIDATION, on
 
 NAME = "plugin-sample"
@@ -24,8 +27,22 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 class Cli:
     """The requests the deploy script makes, each checked against the vendor's schema."""
 
-    def __init__(self, http: httpx.Client) -> None:
+    def __init__(self, http: httpx.Client, *, via_proxy: bool = False) -> None:
+        """`http` is a client of the server's own port (requests carry the vendor's Host, as the
+        vendor proxy hands them over) or, `via_proxy`, a client of the real vendor proxy."""
         self.http = http
+        self.via_proxy = via_proxy
+
+    def request(self, method: str, host: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self.via_proxy:
+            return self.http.request(method, f"https://{host}{path}", **kwargs)
+        headers = {**on(host), **kwargs.pop("headers", {})}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def get_url(self, url: str, auth: tuple[str, str] | None) -> httpx.Response:
+        """GET an absolute `https://<vendor host>/...` URL (a PluginUrl), with these credentials."""
+        host, _, path = url.removeprefix("https://").partition("/")
+        return self.request("GET", host, "/" + path, auth=auth)
 
     def call(
         self,
@@ -37,8 +54,7 @@ class Cli:
         spec: str = SERVERLESS_SPEC,
         **kwargs: Any,
     ) -> Any:
-        headers = {**on(host), **kwargs.pop("headers", {})}
-        response = self.http.request(method, path, headers=headers, **kwargs)
+        response = self.request(method, host, path, **kwargs)
         assert response.status_code == status, (method, host, path, response.text)
         if status == 204:
             return None
@@ -119,7 +135,7 @@ class Cli:
         runtime = self.runtime()
         service, environment, build = runtime["service"], runtime["environment"], runtime["build"]
         plugin_url = f"https://{environment['domain_name']}/plugins/{NAME}/{version}/bundle.js"
-        plugin = self.http.get(f"/v1/PluginService/Plugins/{NAME}", headers=on(FLEX_API))
+        plugin = self.request("GET", FLEX_API, f"/v1/PluginService/Plugins/{NAME}")
         new_plugin = plugin.status_code == 404 and "more_info" in plugin.json()
 
         archive = io.BytesIO()
@@ -224,24 +240,17 @@ class Cli:
         return plugin_url
 
 
-def fetch(server: LiveServer, url: str, auth: tuple[str, str] | None) -> httpx.Response:
-    """GET a `https://<label>.twil.io/...` URL as the vendor proxy would hand it over."""
-    host, _, path = url.removeprefix("https://").partition("/")
-    return httpx.get(f"{server.url}/{path}", headers=on(host), auth=auth)
-
-
-def test_the_deploy_sequence(server: LiveServer, http: httpx.Client, account: Credentials) -> None:
-    cli = Cli(http)
+def deploy_twice_and_archive(cli: Cli, account: Credentials) -> None:
     first_bundle = b"(()=>{Twilio.Flex.Plugins.init({name:'plugin-sample',init(){}})})();\n" * 50
     first_url = cli.deploy(account, "0.0.1", first_bundle, b'{"version":3,"mappings":"AAAA"}')
     second_bundle = first_bundle.replace(b"init(){}", b"init(){console.log(2)}")
     second_url = cli.deploy(account, "0.1.0", second_bundle, b'{"version":3,"mappings":"BBBB"}')
 
     credentials = (account.sid, account.token)
-    assert fetch(server, second_url, credentials).content == second_bundle
-    assert fetch(server, first_url, credentials).content == first_bundle  # carried into the new build
-    assert fetch(server, second_url + ".map", credentials).content == b'{"version":3,"mappings":"BBBB"}'
-    assert_error(fetch(server, second_url, None), 401, 20003)  # Protected: the account's credentials only
+    assert cli.get_url(second_url, credentials).content == second_bundle
+    assert cli.get_url(first_url, credentials).content == first_bundle  # carried into the new build
+    assert cli.get_url(second_url + ".map", credentials).content == b'{"version":3,"mappings":"BBBB"}'
+    assert_error(cli.get_url(second_url, None), 401, 20003)  # Protected: the account's credentials only
 
     # Exactly one service, registered once; one environment for the plugin.
     configuration = cli.configuration()
@@ -250,9 +259,32 @@ def test_the_deploy_sequence(server: LiveServer, http: httpx.Client, account: Cr
         "GET", SERVERLESS, f"/v1/Services/{service_sid}/Environments", 200, "ListEnvironment"
     )
     [environment] = environments["environments"]
-    versions = http.get(f"/v1/PluginService/Plugins/{NAME}/Versions").json()["plugin_versions"]
+    versions = cli.call("GET", FLEX_API, f"/v1/PluginService/Plugins/{NAME}/Versions", 200)["plugin_versions"]
     assert [v["plugin_url"] for v in versions] == [second_url, first_url]
 
     # archive:plugin removes the plugin's environment, and with it what its domain serves.
     cli.call("DELETE", SERVERLESS, f"/v1/Services/{service_sid}/Environments/{environment['sid']}", 204)
-    assert_error(fetch(server, second_url, credentials), 404, 20404)
+    assert_error(cli.get_url(second_url, credentials), 404, 20404)
+
+
+def test_the_deploy_sequence(http: httpx.Client, account: Credentials) -> None:
+    deploy_twice_and_archive(Cli(http), account)
+
+
+def test_the_deploy_sequence_through_the_vendor_proxy(database_url: str, tmp_path: Path) -> None:
+    """The same calls through the real vendor proxy (`serve --vendor-proxy`), TLS checked with its CA."""
+    sid, token = "AC" + "7d" * 16, "vendor-apis-test-token-0123456789abcdef"
+    address = f"127.0.0.1:{free_port()}"
+    proc = serve(
+        database_url,
+        tmp_path,
+        vendor_proxy=address,
+        env={"TWILIO_ACCOUNT_SID": sid, "TWILIO_AUTH_TOKEN": token},
+    )
+    try:
+        ca = tmp_path / "data" / "vendor-ca.pem"
+        verify = ssl.create_default_context(cafile=str(ca))
+        with httpx.Client(proxy=f"http://{address}", verify=verify, auth=(sid, token), timeout=30) as client:
+            deploy_twice_and_archive(Cli(client, via_proxy=True), Credentials(sid, token))
+    finally:
+        proc.stop()
