@@ -19,6 +19,8 @@ def test_fixture_serves_the_vendor_client(flexplugins_server: FlexPluginsServer)
     plugin = client.flex_api.v1.plugins.create(unique_name="from-the-fixture")
     assert plugin.account_sid == flexplugins_server.account_sid
     assert "from-the-fixture" in [p.unique_name for p in client.flex_api.v1.plugins.list()]
+    service = client.serverless.v1.services.create(unique_name="from-the-fixture", friendly_name="f")
+    assert [s.sid for s in client.serverless.v1.services.list()] == [service.sid]
 
 
 def test_ephemeral_server_is_thrown_away() -> None:

@@ -21,21 +21,21 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..domain.serverless import hosted_domain
+from ..proxy.names import VENDOR_HOSTS
 from .wire import VENDOR_HOST
 
 SERVERLESS_PREFIX = "/serverless"
 VALIDATION_PREFIX = "/flex-plugin-upload"
 ASSETS_PREFIX = "/serverless/assets/"
 
-# Vendor host -> the prefix its paths are mounted under here ("" for unchanged).
-HOSTS: dict[str, str] = {
-    "flex-api.twilio.com": "",
-    "api.twilio.com": "",
-    "flex.twilio.com": "",
+# Vendor host (every one the vendor proxy tunnels to) -> the prefix its paths are mounted under
+# here; the others keep their paths ("").
+_PREFIXES = {
     "serverless.twilio.com": SERVERLESS_PREFIX,
     "serverless-upload.twilio.com": SERVERLESS_PREFIX,
     "flex-plugin-upload.us1.twilio.com": VALIDATION_PREFIX,
 }
+HOSTS: dict[str, str] = {host: _PREFIXES.get(host, "") for host in VENDOR_HOSTS}
 # What a Host header value means: None (not a vendor host), or the vendor host and the prefix its
 # paths get here, with None as the prefix of an environment's domain. Host values repeat from
 # request to request, so the answer is kept per raw value: the common case is one dict lookup.

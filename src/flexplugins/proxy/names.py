@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+from ..domain.serverless import DOMAIN as ASSET_DOMAIN
+from ..domain.serverless import hosted_domain
 
 # The hosts the vendor's tools call (CLIENTS.md): the Plugin Service and Flex Configuration, the
 # Serverless API and its upload host, the 2010 REST API (account fetch), the plugin validator, and
@@ -17,15 +18,14 @@ VENDOR_HOSTS = frozenset(
         "flex.twilio.com",
     }
 )
-# Serverless environments are served at one label under twil.io (a wildcard certificate covers one label).
-ASSET_DOMAIN = "twil.io"
-_ASSET_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.twil\.io$")
+# Serverless environments are served at one label under twil.io (a wildcard certificate covers one
+# label): domain.serverless.hosted_domain says which names those are.
 
 
 def is_vendor_host(host: str) -> bool:
     """Whether the proxy may answer for this host name (no port, any case)."""
     name = host.lower().rstrip(".")
-    return name in VENDOR_HOSTS or _ASSET_HOST.match(name) is not None
+    return name in VENDOR_HOSTS or hosted_domain(name)
 
 
 def certificate_names() -> list[str]:
