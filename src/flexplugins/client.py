@@ -212,6 +212,7 @@ class Client:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.username = username
         self.page_size = page_size
         headers = {"User-Agent": f"flexplugins-client/{__version__}"}
         headers["Flex-Metadata"] = metadata or f"flexplugins-client/{__version__}"
@@ -269,6 +270,21 @@ class Client:
             yield from body.get(key) or []
             url = (body.get("meta") or {}).get("next_page_url")
             query = None  # the next page URL carries its own query
+
+    def offers(self, path: str) -> bool:
+        """Whether the server has an endpoint at `path` (anything but a 404 to a GET of it).
+
+        Tells a flexplugins server with its extensions from the vendor's service, or one with
+        them switched off, which answer 404 for every path outside the Plugin Service.
+        """
+        try:
+            self._request("GET", path, params={"PageSize": "1"})
+        except FlexPluginsError as error:
+            if error.status == 404:
+                return False
+            if error.status == 0:
+                raise
+        return True
 
     def verify(self) -> None:
         """Check that the server answers and accepts the credentials (one small read)."""

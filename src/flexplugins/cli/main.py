@@ -17,7 +17,7 @@ from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
 from ..service import accounts
 from ..storage.db import Database
-from . import browse, manage, tokens, vendor, workflow
+from . import browse, export, imports, manage, tokens, vendor, workflow
 from .local import database_option, fail, open_db, open_url, settings_for
 
 
@@ -307,7 +307,7 @@ def keys_revoke(account_sid: str, key_sid: str, database: str | None) -> None:
 
 @main.group("db")
 def db_group() -> None:
-    """Database migrations."""
+    """Database migrations, and restoring an export file (db import)."""
 
 
 @db_group.command("upgrade")
@@ -326,6 +326,7 @@ def db_current(database: str | None) -> None:
     click.echo(str(db.current_revision()))
 
 
+db_group.add_command(imports.db_import)
 main.add_command(tokens.tokens_group)
 main.add_command(vendor.vendor_env)
 for _command in (
@@ -338,6 +339,7 @@ for _command in (
     manage.archive_group,
     browse.history,
     manage.login,
+    export.export,
 ):
     main.add_command(_command)
 
