@@ -230,9 +230,7 @@ def run_cli(*args: str, input: bytes | None = None) -> Result:
 
 
 def db_import(file: Path | str, server: LiveServer, *args: str, input: bytes | None = None) -> Result:
-    return run_cli(
-        "db", "import", str(file), "--database", server.settings.database_url, *args, input=input
-    )
+    return run_cli("db", "import", str(file), "--database", server.settings.database_url, *args, input=input)
 
 
 def imported(result: Result) -> dict[str, Any]:
@@ -324,7 +322,9 @@ def test_round_trip_answers_the_same(
         assert integrities and all(value.startswith("sha384-") for value in integrities)
         # The audit trail is A's, and the import on top of it.
         trail_a = http.get("/flexplugins/v1/AuditEvents", params={"PageSize": "1000"}).json()["audit_events"]
-        trail_b = http_b.get("/flexplugins/v1/AuditEvents", params={"PageSize": "1000"}).json()["audit_events"]
+        trail_b = http_b.get("/flexplugins/v1/AuditEvents", params={"PageSize": "1000"}).json()[
+            "audit_events"
+        ]
         assert trail_b[0]["action"] == "account.import" and trail_b[1:] == trail_a
 
         # B goes on from where A was: the next release is the active one and first in the list.
@@ -389,7 +389,9 @@ def test_damaged_files_are_refused_with_nothing_written(
     version_line = next(i for i, line in enumerate(lines) if b'"type":"plugin_version"' in line)
     changed = lines[version_line].replace(b'"archived":false', b'"archived":true', 1)
     assert changed != lines[version_line]
-    attempt("changed.jsonl", b"".join(lines[:version_line] + [changed] + lines[version_line + 1 :]), "checksum")
+    attempt(
+        "changed.jsonl", b"".join(lines[:version_line] + [changed] + lines[version_line + 1 :]), "checksum"
+    )
     attempt("truncated.jsonl", b"".join(lines[:-3]), "truncated")
     attempt("cut.jsonl", b"".join(lines)[:-40], "cut short")
     attempt("lost-line.jsonl", b"".join(lines[:version_line] + lines[version_line + 1 :]), "trailer")
@@ -446,7 +448,9 @@ def test_merge_is_refused_and_replace_restores(
         _post(http, "/Plugins/filler-1/Archive", status=200)
         second = tmp_path / "second.jsonl"
         export_from(cli, second)
-        again = imported(db_import("-", server_b, "--replace", "--public-url", server_b.url, input=second.read_bytes()))
+        again = imported(
+            db_import("-", server_b, "--replace", "--public-url", server_b.url, input=second.read_bytes())
+        )
         assert again["replaced"] is True and "auth_token" not in again  # the account's token stays
 
         state_b = plugin_service_state(http_b)

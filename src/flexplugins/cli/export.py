@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 
 from .. import __version__, exportfile
-from ..client import AUDIT_EVENTS, BUNDLES, Client, FlexPluginsError, PluginVersion
+from ..client import AUDIT_EVENTS, BUNDLES, Client, FlexPluginsError, PluginVersion, Resource
 from ..service.bundles import integrity, parse_url, path_of
 from .common import CliError, Session, client_command
 
@@ -28,6 +28,8 @@ NOTE_VENDOR_ONLY = (
     "The server offers none of flexplugins' extensions (a 404 for the bundle store and the audit "
     "trail): the Plugin Service's resources only; every plugin_url is kept as it is."
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,9 +41,20 @@ class Summary:
     extensions: dict[str, bool] = field(default_factory=dict)
 
 
-def _oldest_first(items: list[Any]) -> list[Any]:
-    """The API lists newest first; the file holds the oldest first, the order they were made in."""
-    return list(reversed(items))
+def _oldest_first(items: list[T]) -> list[T]:
+    """The file holds the oldest first, the order they were made in.
+
+    The API lists newest first (the vendor's clients rely on it), so the list is turned round;
+    only a list that is plainly oldest first already (dates rising, not all equal) is kept as it is.
+    """
+    dates = [str(_raw(item).get("date_created") or "") for item in items]
+    if dates != sorted(dates) or len(set(dates)) < 2:
+        return list(reversed(items))
+    return items
+
+
+def _raw(item: Any) -> dict[str, Any]:
+    return item.raw if isinstance(item, Resource) else item
 
 
 def _account_of(username: str, *groups: list[dict[str, Any]]) -> str | None:
