@@ -29,6 +29,7 @@ from .rules import (
 
 MAX_CHANGELOG_STORED = 1_000_000  # a text column; the vendor's own limit is not documented
 MAX_AUDIT_TEXT = 64
+MAX_SID = 34
 MAX_METADATA = 1024
 
 
@@ -164,13 +165,6 @@ def _sid(data: dict[str, Any], key: str, prefix: str, where: str) -> str:
     value = _member(data, key, where)
     if not isinstance(value, str) or not sids.is_sid(value, prefix):
         raise refused(where, f"{key} must be a SID starting {prefix}")
-    return sids.normalise(value)
-
-
-def _any_sid(data: dict[str, Any], key: str, where: str) -> str:
-    value = _member(data, key, where)
-    if not isinstance(value, str) or not sids.looks_like_any_sid(value):
-        raise refused(where, f"{key} must be a SID")
     return sids.normalise(value)
 
 
@@ -391,9 +385,10 @@ class PlanBuilder:
         self._account(plan, data, where)
         plan.audit_events.append(
             AuditRow(
-                credential_sid=_any_sid(data, "credential_sid", where),
+                # Kept as written: an event may name something that is not a SID of ours.
+                credential_sid=_required(data, "credential_sid", where, MAX_SID),
                 action=_required(data, "action", where, MAX_AUDIT_TEXT),
-                resource_sid=_any_sid(data, "resource_sid", where),
+                resource_sid=_required(data, "resource_sid", where, MAX_SID),
                 flex_metadata=_text(data, "flex_metadata", where, MAX_METADATA, optional=True),
                 date_created=_date(data, "date_created", where),
             )
@@ -446,4 +441,3 @@ def decode_chunk(record: dict[str, Any], where: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise refused(where, "a bundle chunk is not base64") from None
-

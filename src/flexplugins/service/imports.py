@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
 from .. import __version__, exportfile, sids
 from ..domain.errors import ApiError, conflict, invalid
-from ..domain.imports import Plan, PlanBuilder, check_bundle, decode_chunk, refused
+from ..domain.imports import MAX_METADATA, Plan, PlanBuilder, check_bundle, decode_chunk, refused
 from ..domain.model import Principal
 from ..domain.rules import MAX_URL
 from ..storage import accounts as account_store
@@ -110,6 +111,23 @@ def import_export(
     for sid, url in urls.items():
         if len(url) > MAX_URL:
             raise refused(f"plugin version {sid}", f"its bundle URL here would be longer than {MAX_URL}")
+    try:
+        return _write(db, stream, plan, account_sid, urls, replace, friendly_name)
+    except (exc.IntegrityError, exc.DataError) as error:
+        # The checks above should leave nothing for the database to refuse; if it does, say so plainly.
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else type(error).__name__
+        raise conflict(f"The database refused the import ({reason}); nothing was imported") from None
+
+
+def _write(
+    db: Database,
+    stream: IO[bytes],
+    plan: Plan,
+    account_sid: str,
+    urls: dict[str, str],
+    replace: bool,
+    friendly_name: str | None,
+) -> ImportResult:
     token: str | None = None
     replaced = False
     when = now()
@@ -164,7 +182,8 @@ def import_export(
         for event in plan.audit_events:
             restore.insert_audit_event(conn, account_sid, event)
         metadata = f"flexplugins/{__version__} db import of an export of {plan.header.get('exported_at')}"
-        audit.record(conn, Principal(account_sid, account_sid), IMPORT_ACTION, account_sid, metadata, when)
+        who = Principal(account_sid, account_sid)
+        audit.record(conn, who, IMPORT_ACTION, account_sid, metadata[:MAX_METADATA], when)
     counts = {
         "plugins": len(plan.plugins),
         "plugin_versions": len(plan.versions),
