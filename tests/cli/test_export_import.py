@@ -486,3 +486,30 @@ def test_import_into_another_account_and_sid_clashes(
     refused(db_import(path, server_b, "--account", third), "already exists in account " + other)
     assert row_counts(server_b.db) == before
     assert third not in {a.sid for a in accounts.list_accounts(server_b.db)}
+
+
+def test_replace_keeps_the_serverless_assets_of_the_account(
+    cli: Cli, varied: dict[str, Any], server: LiveServer, account: Credentials, tmp_path: Path
+) -> None:
+    """--replace wipes the Plugin Service state, not the bytes a deployed Serverless asset still serves."""
+    from tests.vendor.conftest import UPLOAD, upload
+
+    with client_for(server.url, account.sid, account.token) as http:
+        service = http.post("/serverless/v1/Services", data={"UniqueName": "default", "FriendlyName": "f"})
+        assert service.status_code == 201, service.text
+        zs = service.json()["sid"]
+        asset = http.post(f"/serverless/v1/Services/{zs}/Assets", data={"FriendlyName": "bundle"}).json()[
+            "sid"
+        ]
+        body = b"console.log('served by an environment');\n"
+        version = upload(
+            http, zs, asset, "/plugins/x/1.0.0/bundle.js", body, visibility="Public", host=UPLOAD
+        )
+        assert version.status_code == 201, version.text
+        path = tmp_path / "mirror.jsonl"
+        export_from(cli, path)
+        again = imported(db_import(path, server, "--replace", "--public-url", server.url))
+        assert again["replaced"] is True
+        fetched = http.get(f"/serverless/v1/Services/{zs}/Assets/{asset}/Versions/{version.json()['sid']}")
+        assert fetched.status_code == 200, fetched.text
+        assert http.get(API + "/Plugins/alpha").status_code == 200

@@ -21,6 +21,7 @@ from .tables import (
     configured_plugins,
     plugin_versions,
     plugins,
+    serverless_asset_versions,
 )
 from .tables import releases as releases_table
 
@@ -56,7 +57,11 @@ def delete_resources(conn: Connection, account_sid: str) -> None:
     conn.execute(configurations.delete().where(configurations.c.account_sid == account_sid))
     conn.execute(plugin_versions.delete().where(plugin_versions.c.account_sid == account_sid))
     conn.execute(plugins.delete().where(plugins.c.account_sid == account_sid))
-    conn.execute(bundles.delete().where(bundles.c.account_sid == account_sid))
+    # Bundles a Serverless asset version still holds stay: an environment may be serving them.
+    held = sa.select(serverless_asset_versions.c.sha256).where(
+        serverless_asset_versions.c.account_sid == account_sid
+    )
+    conn.execute(bundles.delete().where(bundles.c.account_sid == account_sid, bundles.c.sha256.not_in(held)))
     conn.execute(audit_events.delete().where(audit_events.c.account_sid == account_sid))
 
 
@@ -178,6 +183,10 @@ def insert_bundle(
     data: bytes,
     when: datetime,
 ) -> None:
+    """Store the bytes, unless the account holds them already (kept by --replace for an asset)."""
+    kept = sa.select(sa.literal(1)).where(bundles.c.account_sid == account_sid, bundles.c.sha256 == sha256)
+    if conn.execute(kept).first() is not None:
+        return
     conn.execute(
         bundles.insert().values(
             account_sid=account_sid,
