@@ -238,6 +238,9 @@ class PageTokens:
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except ValueError:
             raise refused from None
+        # One spelling per token: base64's unused trailing bits must not let an edited token pass.
+        if base64.urlsafe_b64encode(payload).decode().rstrip("=") != body:
+            raise refused
         if not hmac.compare_digest(self._mac(payload), mac):
             raise refused
         parts = payload.decode(errors="replace").split("|")
