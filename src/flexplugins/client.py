@@ -13,13 +13,16 @@ API's) raises FlexPluginsError with the vendor error's code, HTTP status and mes
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -29,9 +32,11 @@ API = "/v1/PluginService"
 BUNDLES = "/flexplugins/v1/Bundles"
 AUDIT_EVENTS = "/flexplugins/v1/AuditEvents"
 DELTA_RELEASES = "/flexplugins/v1/Releases"
+RUNTIME_MANIFEST = "/flexplugins/v1/Runtime/Manifest"
 ACTIVE = "Active"
 PAGE_SIZE = 1000
 CHUNK = 64 * 1024
+_BUNDLE_PATH = re.compile(r"/flexplugins/v1/Bundles/(AC[0-9a-f]{32})/([0-9a-f]{64})\.js$")
 
 
 class FlexPluginsError(Exception):
@@ -140,6 +145,20 @@ class Release(Resource):
     configuration_sid: str
     date_created: datetime
     url: str
+
+
+def integrity_of(data: bytes) -> str:
+    """The Subresource Integrity value (`sha384-...`) of these bytes, as the bundle store computes it."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def bundle_location(url: str) -> tuple[str, str] | None:
+    """(account SID, SHA-256) when `url` names a bundle of a flexplugins bundle store (any host)."""
+    try:
+        found = _BUNDLE_PATH.search(urlsplit(url).path)
+    except ValueError:
+        return None
+    return None if found is None else (found.group(1), found.group(2))
 
 
 def etag_of(release: Release | None) -> str:
@@ -441,6 +460,10 @@ class Client:
 
     def iter_releases(self) -> Iterator[Release]:
         return (Release.from_json(item) for item in self._pages(f"{API}/Releases", "releases"))
+
+    def runtime_manifest(self) -> dict[str, Any]:
+        """What host applications load: the active release's plugins with their integrity values."""
+        return self._json("GET", RUNTIME_MANIFEST)
 
     # --- audit trail ----------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
 from ..service import accounts
 from ..storage.db import Database
-from . import browse, export, imports, manage, tokens, vendor, workflow
+from . import apply, browse, export, imports, manage, promote, tokens, vendor, workflow
 from .local import database_option, fail, open_db, open_url, settings_for
 
 
@@ -340,6 +340,8 @@ for _command in (
     browse.history,
     manage.login,
     export.export,
+    promote.promote,
+    apply.apply_file,
 ):
     main.add_command(_command)
 
