@@ -6,7 +6,10 @@ import hashlib
 from pathlib import Path
 
 import httpx
+import pytest
 
+from flexplugins.cli import apply, converge
+from flexplugins.cli.common import Session
 from flexplugins.client import integrity_of
 from tests.cli.conftest import Cli, write_bundle
 from tests.cli.state import account_state, active_plugins, loaded
@@ -110,6 +113,14 @@ def test_apply_twice_the_second_run_changes_nothing(cli: Cli, http: httpx.Client
     assert [entry[:3] for entry in loaded(http)] == [("plugin-bye", "2.0.0", 0), ("plugin-hello", "1.1.0", 3)]
     assert cli.json("apply", str(file))["changed"] is False
 
+    # Back to 1.0.0, no longer live: its bytes are read from the server and match, so it is released again.
+    write_bundle(tmp_path / "hello" / "build", "plugin-hello.js", "console.log('hello 1');\n")
+    back = cli.json("apply", str(write_file(tmp_path, HELLO="1.0.0")))
+    assert back["versions_created"] == [] and back["changed"] is True
+    assert [(c["unique_name"], c["before"]["version"], c["after"]["version"]) for c in back["changes"]] == [
+        ("plugin-hello", "1.1.0", "1.0.0")
+    ]
+
 
 def test_apply_refuses_a_changed_bundle_or_url_under_an_existing_version(
     cli: Cli, http: httpx.Client, tmp_path: Path
@@ -184,3 +195,32 @@ def test_apply_refuses_a_bad_file_writing_nothing(cli: Cli, http: httpx.Client, 
     cli.fails("apply", str(file), fragment="`prune` must be true or false")
     cli.fails("apply", str(tmp_path / "nothing.toml"), fragment="cannot read")
     assert account_state(http) == empty
+
+
+def test_apply_releases_only_on_top_of_the_release_it_planned_against(
+    cli: Cli, http: httpx.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release lands between apply's plan and its release: 412, nothing released, the versions deployed
+    stay; the next run plans against what is live and keeps the other release's plugin (prune = false)."""
+    file = project(tmp_path)
+    for name, value in cli.environment().items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    session = Session(cli.url, None, True)
+    try:
+        plan = apply.make_plan(session.client, apply.load(file))
+        cli.json("deploy", "meanwhile", "--plugin-url", CDN, "--version", "1.0.0")
+        other = cli.json("release", "meanwhile@1.0.0")["release"]["sid"]
+        with pytest.raises(converge.ActiveReleaseChanged):
+            apply.carry_out(session, plan)
+    finally:
+        session.close()
+    assert [r["sid"] for r in account_state(http)["releases"]] == [other]
+    assert sorted(v["unique_name"] for v in cli.json("list", "plugins")) == sorted(
+        ["meanwhile", "plugin-bye", "plugin-hello"]
+    )
+    again = cli.json("apply", str(file))
+    assert again["versions_created"] == [] and again["if_match"] == f'"{other}"'
+    assert [entry[0] for entry in loaded(http)] == ["meanwhile", "plugin-bye", "plugin-hello"]

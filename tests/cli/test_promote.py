@@ -55,8 +55,10 @@ def same_server_target(server: LiveServer, other_account: Credentials) -> Env:
 
 @pytest.fixture
 def other_server_target(backend: str, tmp_path: Path, pg_available: bool) -> Iterator[Env]:
-    """Another `flexplugins serve` process on a database of its own (same backend), one known account."""
-    urls = make_database_url(backend, tmp_path, pg_available)
+    """Another `flexplugins serve` process on a database of its own, of the other backend (the source on
+    SQLite promotes to PostgreSQL and the other way round), with one known account."""
+    other = {"sqlite": "postgresql", "postgresql": "sqlite"}[backend]
+    urls = make_database_url(other, tmp_path, pg_available)
     database_url = next(urls)
     proc = serve(
         database_url, tmp_path, env={"TWILIO_ACCOUNT_SID": TARGET_SID, "TWILIO_AUTH_TOKEN": TARGET_TOKEN}
