@@ -299,6 +299,13 @@ def carry_out(session: Session, plan: Plan) -> Release | None:
     sids = {item.unique_name: item.plugin_version_sid for item in plan.live}
     for work in plan.works:
         declared = work.declared
+        url = declared.plugin_url
+        bundle: dict[str, Any] | None = None
+        if work.deploys and work.bundle_file is not None and work.data is not None:
+            # Uploaded first, as deploy does: a bundle the server refuses leaves nothing of its plugin.
+            uploaded = workflow.upload(session, work.bundle_file, work.data)
+            url = uploaded.url
+            bundle = {"file": str(work.bundle_file), "size": uploaded.size, "integrity": uploaded.integrity}
         if work.new_plugin or work.plugin is None:
             work.plugin = client.create_plugin(declared.name, declared.friendly_name, declared.description)
         elif work.update:
@@ -306,12 +313,6 @@ def carry_out(session: Session, plan: Plan) -> Release | None:
         if work.version is not None:
             sids[declared.name] = work.version.sid
             continue
-        url = declared.plugin_url
-        bundle: dict[str, Any] | None = None
-        if work.bundle_file is not None and work.data is not None:
-            uploaded = workflow.upload(session, work.bundle_file, work.data)
-            url = uploaded.url
-            bundle = {"file": str(work.bundle_file), "size": uploaded.size, "integrity": uploaded.integrity}
         assert url is not None
         made = client.create_version(
             work.plugin.sid,

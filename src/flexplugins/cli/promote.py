@@ -174,8 +174,8 @@ def _copy_bundle(source: Client, target: Client, entry: NewVersion, copies: dict
 
 
 def carry_out(source: Client, target: Client, plan: Plan) -> Release | None:
-    for plugin in plan.new_plugins:
-        target.create_plugin(plugin.unique_name, plugin.friendly_name, plugin.description)
+    # Plugin by plugin, the bundle first (as deploy does): a copy that fails leaves nothing of its plugin.
+    new_plugins = {plugin.unique_name: plugin for plugin in plan.new_plugins}
     copies: dict[str, Bundle] = {}
     for entry in plan.new_versions:
         url = entry.source_url
@@ -193,6 +193,9 @@ def carry_out(source: Client, target: Client, plan: Plan) -> Release | None:
                     "to": stored.url,
                 }
             )
+        plugin = new_plugins.pop(entry.unique_name, None)
+        if plugin is not None:
+            target.create_plugin(plugin.unique_name, plugin.friendly_name, plugin.description)
         made = target.create_version(
             entry.unique_name,
             entry.version,
