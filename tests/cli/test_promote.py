@@ -106,7 +106,8 @@ def assert_same_build(source: Env, target: Env, bundles: dict[str, bytes]) -> No
                 assert url == CDN and plugin["integrity"] is None  # hosted elsewhere: the same URL
                 continue
             # The target's own copy, on the target's host, of the very same bytes.
-            assert bundle_location(url) is not None and bundle_location(url)[0] == target.sid  # type: ignore[index]
+            location = bundle_location(url)
+            assert location is not None and location[0] == target.sid
             assert urlsplit(url).netloc == urlsplit(target.url).netloc
             served = t.get(urlsplit(url).path)
             assert served.status_code == 200 and served.content == bundles[name]
