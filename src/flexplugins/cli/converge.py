@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..client import Client, FlexPluginsError, PluginRef, Release, etag_of
+from ..domain import release_changes
 from ..domain.rules import DEFAULT_PHASE
 from . import plans
 from .common import CliError
@@ -108,19 +109,16 @@ def differences(before: Sequence[Wanted], after: Sequence[Wanted]) -> list[Diffe
     return out
 
 
+def _slot(entry: Wanted) -> release_changes.Slot:
+    # The server's rule compares versions by SID; name@version identifies one here just as well.
+    label = f"{entry.unique_name}@{entry.version}"
+    return release_changes.Slot(entry.unique_name, entry.unique_name, label, entry.version, entry.phase)
+
+
 def _delta_result(current: Sequence[Wanted], enable: Sequence[Wanted], disable: set[str]) -> list[Wanted]:
-    """What the server's delta release makes of `current` (domain/release_changes.py: a replaced plugin
-    keeps its place and phase, an added one goes after the others of the default phase)."""
-    wanted = {entry.unique_name: entry for entry in enable}
-    result: list[Wanted] = []
-    for entry in current:
-        if entry.unique_name in disable:
-            continue
-        replacement = wanted.pop(entry.unique_name, None)
-        version = entry.version if replacement is None else replacement.version
-        result.append(Wanted(entry.unique_name, version, entry.phase))
-    result += [Wanted(e.unique_name, e.version, DEFAULT_PHASE) for e in enable if e.unique_name in wanted]
-    return load_order(result)
+    """What the server's delta release makes of `current`: the server's own rule, applied here."""
+    result, _ = release_changes.apply([_slot(e) for e in current], [_slot(e) for e in enable], disable)
+    return [Wanted(slot.unique_name, slot.version, slot.phase) for slot in result]
 
 
 @dataclass(frozen=True, slots=True)
