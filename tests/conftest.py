@@ -9,6 +9,7 @@ and FLEXPLUGINS_TEST_PG_URL to use another server than postgresql://postgres@127
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import threading
 import time
@@ -28,6 +29,9 @@ from flexplugins.storage.db import Database
 
 PG_ADMIN_URL = os.environ.get("FLEXPLUGINS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("FLEXPLUGINS_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+# Every server of the session (threads and `serve` subprocesses, each with its own data directory)
+# shares one server key, as the processes of one deployment must; tests of the key file unset it.
+os.environ.setdefault("FLEXPLUGINS_SECRET_KEY", secrets.token_hex(32))
 
 
 def free_port() -> int:
@@ -117,7 +121,14 @@ def start_server(settings: Settings) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"))
+    # The shared server takes thousands of deliberately refused credentials from one address, so
+    # its failed-authentication back-off is off; tests/test_throttle.py runs servers with the defaults.
+    settings = Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        failed_auth_per_address=0,
+        failed_auth_per_account=0,
+    )
     yield from start_server(settings)
 
 

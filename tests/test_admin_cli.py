@@ -54,7 +54,7 @@ def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
 
 
 def test_serve_creates_the_account_from_the_usual_variables(fresh_database: str) -> None:
-    sid, token = "AC" + "1234abcd" * 4, "a-token-of-my-choosing-1234"
+    sid, token = "AC" + "1234abcd" * 4, "a-token-of-my-choosing-7f3e9c41d2b8a605"
     port = free_port()
     env = {"TWILIO_ACCOUNT_SID": sid, "TWILIO_AUTH_TOKEN": token}
     process = serve(fresh_database, port, env)

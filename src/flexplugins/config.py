@@ -23,6 +23,10 @@ ENV_MAX_CONNECTIONS = "FLEXPLUGINS_MAX_CONNECTIONS"
 ENV_VENDOR_PROXY = "FLEXPLUGINS_VENDOR_PROXY"
 # Set by `serve` for its workers once it has migrated the database itself.
 ENV_MIGRATED = "FLEXPLUGINS_MIGRATED"
+ENV_SECRET_KEY = "FLEXPLUGINS_SECRET_KEY"
+ENV_FAILED_AUTH_PER_ADDRESS = "FLEXPLUGINS_FAILED_AUTH_PER_ADDRESS"
+ENV_FAILED_AUTH_PER_ACCOUNT = "FLEXPLUGINS_FAILED_AUTH_PER_ACCOUNT"
+ENV_FAILED_AUTH_WINDOW = "FLEXPLUGINS_FAILED_AUTH_WINDOW_SECONDS"
 
 
 def _int(name: str, default: int) -> int:
@@ -57,6 +61,15 @@ class Settings:
     max_connections: int = 2048
     # HOST:PORT of the vendor proxy listener (proxy/), or None when it is off.
     vendor_proxy: str | None = None
+    # The server secret held outside the database (else the file `secret.key` in the data
+    # directory); a copy of the database alone cannot forge a console session or a page token.
+    # Read from the environment only, never written to it (worker processes inherit it).
+    secret_key: str | None = field(default_factory=lambda: os.environ.get(ENV_SECRET_KEY) or None)
+    # Failed authentications allowed per client address, and per account from all addresses,
+    # in each window before the back-off (429); 0 turns that limit off.
+    failed_auth_per_address: int = 10
+    failed_auth_per_account: int = 100
+    failed_auth_window_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -76,6 +89,9 @@ class Settings:
             keep_alive_timeout=_float(ENV_KEEP_ALIVE, 5.0),
             max_connections=_int(ENV_MAX_CONNECTIONS, 2048),
             vendor_proxy=(os.environ.get(ENV_VENDOR_PROXY) or None),
+            failed_auth_per_address=_int(ENV_FAILED_AUTH_PER_ADDRESS, 10),
+            failed_auth_per_account=_int(ENV_FAILED_AUTH_PER_ACCOUNT, 100),
+            failed_auth_window_seconds=_float(ENV_FAILED_AUTH_WINDOW, 60.0),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(settings, **clean)  # type: ignore[arg-type]
@@ -99,4 +115,7 @@ class Settings:
             ENV_KEEP_ALIVE: str(self.keep_alive_timeout),
             ENV_MAX_CONNECTIONS: str(self.max_connections),
             ENV_VENDOR_PROXY: self.vendor_proxy or "",
+            ENV_FAILED_AUTH_PER_ADDRESS: str(self.failed_auth_per_address),
+            ENV_FAILED_AUTH_PER_ACCOUNT: str(self.failed_auth_per_account),
+            ENV_FAILED_AUTH_WINDOW: str(self.failed_auth_window_seconds),
         }

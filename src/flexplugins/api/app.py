@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
+from ..service import server_key
 from ..storage.db import Database
 from . import (
     accounts,
@@ -62,6 +63,8 @@ async def _api_error(request: Request, error: Exception) -> Response:
     response = error_response(error)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="flexplugins"'
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -86,7 +89,11 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if migrate:
             database.upgrade()
-        app.state.page_tokens = PageTokens(database.server_secret("page_tokens"))
+        key = server_key.load_checked(settings, database)
+        app.state.page_tokens = PageTokens(
+            server_key.signing_key(database, key, server_key.PAGE_TOKENS).hex()
+        )
+        app.state.console_key = server_key.signing_key(database, key, server_key.CONSOLE_SESSIONS)
         yield
         await database.counters.close()
         if db is None:
@@ -124,7 +131,7 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
     app.state.settings = settings
     app.state.db = database
     app.state.responses = ResponseCache()
-    app.state.auth = Authenticator(database, settings.auth_cache_seconds, settings.rate_limit)
+    app.state.auth = Authenticator(database, settings)
     return app
 
 

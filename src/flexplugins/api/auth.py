@@ -2,7 +2,8 @@
 
 A verified Authorization header is remembered for a couple of seconds (Settings.auth_cache_seconds)
 so that the hot read paths do not hash and query on every request; a revoked key or a changed
-token stops working within that time on every process.
+token stops working within that time on every process. Failed attempts are throttled per client
+address and per account (api/throttle.py) before any credential is checked.
 """
 
 from __future__ import annotations
@@ -13,24 +14,38 @@ import time
 
 from starlette.requests import Request
 
-from ..domain.errors import forbidden, too_many_requests, unauthenticated
+from .. import sids
+from ..config import Settings
+from ..domain.errors import ApiError, forbidden, too_many_requests, unauthenticated
 from ..domain.model import Principal
 from ..service import accounts
 from ..storage.db import Database
+from .throttle import FailedAuthThrottle, client_address
 from .wire import check_request
 
 _CACHE_LIMIT = 10_000
 
 
-class Authenticator:
-    def __init__(self, db: Database, cache_seconds: float, rate_limit: float) -> None:
-        self._db = db
-        self._ttl = cache_seconds
-        self._cache: dict[str, tuple[float, Principal]] = {}
-        self._rate = rate_limit
-        self._buckets: dict[str, tuple[float, float]] = {}
+def throttle_key(username: str) -> str:
+    """What failures of this username count against: the SID as the server compares it."""
+    return sids.normalise(username) if sids.looks_like_any_sid(username) else username[:64]
 
-    def principal(self, header: str | None) -> Principal:
+
+class Authenticator:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._ttl = settings.auth_cache_seconds
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._rate = settings.rate_limit
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self.throttle = FailedAuthThrottle(
+            settings.failed_auth_per_address,
+            settings.failed_auth_per_account,
+            settings.failed_auth_window_seconds,
+        )
+
+    def principal(self, header: str | None, address: str) -> Principal:
+        """The principal of an Authorization header sent from this client address."""
         if not header:
             raise unauthenticated(
                 "Authentication required: send HTTP Basic auth with your Account SID "
@@ -40,19 +55,27 @@ class Authenticator:
         cached = self._cache.get(header)
         if cached is not None and cached[0] > now:
             return cached[1]
+        self.throttle.check(address)
         scheme, _, encoded = header.partition(" ")
-        if scheme.lower() != "basic" or not encoded:
-            raise unauthenticated("Authentication must use the HTTP Basic scheme")
+        username = ""
         try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise unauthenticated("The Authorization header is not valid HTTP Basic credentials") from None
-        username, sep, password = decoded.partition(":")
-        if not sep:
-            raise unauthenticated("The Authorization header is not valid HTTP Basic credentials")
-        found = accounts.verify(self._db, username, password)
-        if found is None:
-            raise unauthenticated()
+            if scheme.lower() != "basic" or not encoded:
+                raise unauthenticated("Authentication must use the HTTP Basic scheme")
+            try:
+                decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise unauthenticated(
+                    "The Authorization header is not valid HTTP Basic credentials"
+                ) from None
+            username, sep, password = decoded.partition(":")
+            if not sep:
+                raise unauthenticated("The Authorization header is not valid HTTP Basic credentials")
+            found = accounts.verify(self._db, username, password)
+            if found is None:
+                raise unauthenticated()
+        except ApiError:
+            self.throttle.failed(address, throttle_key(username))
+            raise
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[header] = (now + self._ttl, found)
@@ -78,7 +101,7 @@ def caller(request: Request) -> Principal:
     """The authenticated caller of an API operation; runtime tokens are refused."""
     check_request(request)
     auth: Authenticator = request.app.state.auth
-    who = auth.principal(request.headers.get("authorization"))
+    who = auth.principal(request.headers.get("authorization"), client_address(request))
     if who.runtime_only:
         raise forbidden("A runtime token can only read the runtime manifest and bundles")
     auth.limit(who)
@@ -89,6 +112,6 @@ def reader(request: Request) -> Principal:
     """The caller of a read-only runtime resource: runtime tokens are welcome."""
     check_request(request)
     auth: Authenticator = request.app.state.auth
-    who = auth.principal(request.headers.get("authorization"))
+    who = auth.principal(request.headers.get("authorization"), client_address(request))
     auth.limit(who)
     return who

@@ -1,24 +1,18 @@
 """The web console under /console: server-rendered pages over the same service layer as the API.
 
-Sessions live in a signed cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, path /console)
-that names the credential used to sign in and a fingerprint of it, checked on every request, so
-revoking the key ends the session. Every form carries a CSRF token: the session's for signed-in
-forms, a double-submit cookie's for the sign-in form. Every action goes through service/*.py,
-so the rules and the audit trail apply exactly as they do to the API.
+Sessions, their cookies and the CSRF tokens are api/sessions.py's. Every form carries a CSRF
+token: the session's for signed-in forms, a double-submit cookie's for the sign-in form. Every
+action goes through service/*.py, so the rules and the audit trail apply exactly as they do to
+the API.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,11 +25,11 @@ from ..domain.model import AuditEvent, Page, Principal, Release
 from ..service import audit, configurations, console, plugin_versions, plugins, releases, runtime
 from ..storage.db import Database
 from ..storage.paging import Cursor
+from .auth import throttle_key
+from .sessions import LOGIN_COOKIE, Session, check_csrf, current, end, login_token, set_login_token, start
+from .throttle import client_address
 from .wire import MORE_INFO, read_form
 
-COOKIE = "flexplugins_console"
-LOGIN_COOKIE = "flexplugins_console_login"
-SESSION_SECONDS = 8 * 3600
 METADATA = "flexplugins-console"
 # Items on one page of a list (plugins, versions, configurations, releases); read at each request.
 PAGE_SIZE = 50
@@ -53,84 +47,16 @@ templates = Environment(
 templates.filters["when"] = lambda value: "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-@dataclass(frozen=True, slots=True)
-class Session:
-    who: Principal
-    csrf: str
-
-
-# --- Sessions -------------------------------------------------------------------------------
-
-
-async def _key(request: Request) -> bytes:
-    key: bytes | None = getattr(request.app.state, "console_key", None)
-    if key is None:
-        db: Database = request.app.state.db
-        key = (await run_in_threadpool(db.server_secret, "console_sessions")).encode()
-        request.app.state.console_key = key
-    return key
-
-
-def _sign(key: bytes, payload: bytes) -> str:
-    body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-    mac = base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()).decode().rstrip("=")
-    return f"{body}.{mac}"
-
-
-def _unsign(key: bytes, value: str) -> bytes | None:
-    body, _, mac = value.partition(".")
-    try:
-        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-    except ValueError:
-        return None
-    expected = base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()).decode().rstrip("=")
-    return payload if hmac.compare_digest(expected, mac) else None
-
-
-async def _session(request: Request) -> Session | None:
-    raw = request.cookies.get(COOKIE)
-    if not raw:
-        return None
-    key = await _key(request)
-    payload = _unsign(key, raw)
-    if payload is None:
-        return None
-    try:
-        data = orjson.loads(payload)
-        who = Principal(str(data["a"]), str(data["c"]))
-        expires, csrf, fingerprint = float(data["e"]), str(data["x"]), str(data["f"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    if expires < time.time():
-        return None
-    current = await run_in_threadpool(console.fingerprint, request.app.state.db, who, key)
-    if current is None or not hmac.compare_digest(current, fingerprint):
-        return None
-    return Session(who, csrf)
-
-
-def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path="/console",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-
-
-def _check_csrf(expected: str, sent: str | None) -> None:
-    if not sent or not hmac.compare_digest(expected, sent):
-        raise invalid("The form has expired or did not come from this console; reload the page and try again")
-
-
 # --- Rendering ------------------------------------------------------------------------------
 
 
 def _render(
-    request: Request, name: str, session: Session | None, status: int = 200, **context: Any
+    request: Request,
+    name: str,
+    session: Session | None,
+    status: int = 200,
+    retry_after: int | None = None,
+    **context: Any,
 ) -> HTMLResponse:
     html = templates.get_template(name).render(
         request=request,
@@ -140,6 +66,8 @@ def _render(
         **context,
     )
     response = HTMLResponse(html, status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = (
@@ -163,7 +91,7 @@ def _to(path: str, notice: str | None = None) -> RedirectResponse:
 
 
 async def _signed_in(request: Request) -> Session | Response:
-    session = await _session(request)
+    session = await current(request)
     if session is None:
         return _to("/login?" + urlencode({"next": request.url.path}))
     return session
@@ -219,60 +147,66 @@ def _bad_cursor(request: Request, session: Session, error: ApiError) -> HTMLResp
 
 
 async def index(request: Request) -> Response:
-    session = await _session(request)
+    session = await current(request)
     return _to("/releases" if session else "/login")
 
 
 async def login_page(request: Request) -> Response:
-    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    token = login_token(request)
     response = _render(request, "console/login.html", None, csrf=token, next=request.query_params.get("next"))
-    _cookie(response, request, LOGIN_COOKIE, token, 3600)
+    set_login_token(response, request, token)
     return response
 
 
 async def login(request: Request) -> Response:
-    token = request.cookies.get(LOGIN_COOKIE) or ""
+    """Sign in; failures count against the address and the SID (api/throttle.py), as on the API."""
+    expected = request.cookies.get(LOGIN_COOKIE) or ""
+    throttle = request.app.state.auth.throttle
+    address = client_address(request)
     sid = ""
     try:
         form = await read_form(request)
         sid, secret = form.get("sid") or "", form.get("secret") or ""
-        _check_csrf(token, form.get("csrf"))
-        who = await run_in_threadpool(console.sign_in, request.app.state.db, sid, secret)
+        check_csrf(expected, form.get("csrf"))
+        throttle.check(address)
+        try:
+            who = await run_in_threadpool(console.sign_in, request.app.state.db, sid, secret)
+        except ApiError as refused:
+            if refused.status == 401:
+                throttle.failed(address, throttle_key(sid.strip()))
+            raise
     except ApiError as error:
-        fresh = secrets.token_urlsafe(24)
+        fresh = login_token(request) if error.status == 429 else secrets.token_urlsafe(24)
         response = _render(
-            request, "console/login.html", None, error.status, csrf=fresh, error=_error_json(error), sid=sid
+            request,
+            "console/login.html",
+            None,
+            error.status,
+            error.retry_after,
+            csrf=fresh,
+            error=_error_json(error),
+            sid=sid,
         )
-        _cookie(response, request, LOGIN_COOKIE, fresh, 3600)
+        set_login_token(response, request, fresh)
         return response
-    key = await _key(request)
-    fingerprint = await run_in_threadpool(console.fingerprint, request.app.state.db, who, key)
-    payload = {
-        "a": who.account_sid,
-        "c": who.credential_sid,
-        "e": time.time() + SESSION_SECONDS,
-        "x": secrets.token_urlsafe(24),
-        "f": fingerprint,
-    }
     target = form.get("next") or ""
     if not target.startswith("/console/") or target.startswith("//"):
         target = "/console/releases"
     signed_in = RedirectResponse(target, 303)
-    _cookie(signed_in, request, COOKIE, _sign(key, orjson.dumps(payload)), SESSION_SECONDS)
-    signed_in.delete_cookie(LOGIN_COOKIE, path="/console")
+    await start(request, signed_in, who)
     return signed_in
 
 
 async def logout(request: Request) -> Response:
-    session = await _session(request)
+    session = await current(request)
     if session is not None:
         form = await read_form(request)
         try:
-            _check_csrf(session.csrf, form.get("csrf"))
+            check_csrf(session.csrf, form.get("csrf"))
         except ApiError as error:
             return _render(request, "console/error.html", session, error.status, error=_error_json(error))
     response = _to("/login", "Signed out")
-    response.delete_cookie(COOKIE, path="/console")
+    await end(request, response, session)
     return response
 
 
@@ -496,7 +430,7 @@ async def perform_action(request: Request) -> Response:
     try:
         form = await read_form(request)
         plugin = form.get("plugin") or ""
-        _check_csrf(session.csrf, form.get("csrf"))
+        check_csrf(session.csrf, form.get("csrf"))
         if action not in ACTIONS:
             raise invalid(f"No action {action!r}")
         notice = await run_in_threadpool(_perform, request.app.state.db, session.who, action, sid, plugin)

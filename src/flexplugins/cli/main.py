@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 
+from .. import sids
 from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
-from ..service import accounts
+from ..service import accounts, server_key
 from ..storage.db import Database
-from . import apply, browse, export, imports, manage, promote, tokens, vendor, workflow
+from . import apply, browse, export, imports, manage, promote, secret_key, tokens, vendor, workflow
 from .local import database_option, fail, open_db, open_url, settings_for
 
 
@@ -165,7 +166,7 @@ def _serve(
     if ephemeral:
         announce = _ephemeral_account(db, f"http://{host}:{sockets[0].getsockname()[1]}")
     else:
-        _bootstrap_account(db)
+        _bootstrap_account(db, settings)
     db.dispose()
     os.environ.update(settings.to_env())
     # This process has just migrated the database: its workers need not check again.
@@ -214,13 +215,36 @@ def _ephemeral_account(db: Database, url: str) -> Callable[[], None]:
     return announce
 
 
-def _bootstrap_account(db: Database) -> None:
+def _bootstrap_account(db: Database, settings: Settings) -> None:
+    """The server key checked, and the first account (or TWILIO_ACCOUNT_SID's) made; said once.
+
+    A TWILIO_AUTH_TOKEN that is not the stored token of an existing account stops the server:
+    clients configured from the same variables would all be refused.
+    """
     sid = os.environ.get("TWILIO_ACCOUNT_SID")
     token = os.environ.get("TWILIO_AUTH_TOKEN")
     try:
+        server_key.load_checked(settings, db)
         if sid and token:
-            if accounts.ensure_account(db, sid, token):
+            found = accounts.ensure_account(db, sid, token)
+            if found is accounts.Bootstrap.CREATED:
                 click.echo(f"created account {sid} with the auth token from TWILIO_AUTH_TOKEN", err=True)
+            elif found is accounts.Bootstrap.WEAK:
+                click.echo(
+                    f"warning: the auth token of account {sid} (TWILIO_AUTH_TOKEN) is weak and would be "
+                    "refused for a new account; replace it: flexplugins accounts rotate-token "
+                    f"--account {sid}",
+                    err=True,
+                )
+            elif found is accounts.Bootstrap.MISMATCH:
+                click.echo(
+                    f"error: TWILIO_AUTH_TOKEN is not the auth token of account {sid}, which exists "
+                    "(the token is never changed from the environment). Set TWILIO_AUTH_TOKEN to the "
+                    "account's current token, or unset it; to change the token, run "
+                    f"`flexplugins accounts rotate-token --account {sid}`",
+                    err=True,
+                )
+                sys.exit(1)
             return
         if accounts.count_accounts(db) == 0:
             account, auth_token = accounts.create_account(db)
@@ -245,6 +269,19 @@ def accounts_create(friendly_name: str, database: str | None) -> None:
     except ApiError as error:
         fail(error)
     click.echo(json.dumps({"account_sid": account.sid, "auth_token": token}))
+
+
+@accounts_group.command("rotate-token")
+@click.option("--account", "account_sid", required=True, metavar="AC...")
+@database_option
+def accounts_rotate_token(account_sid: str, database: str | None) -> None:
+    """Give the account a new auth token; prints it as JSON once. The old token stops working
+    within FLEXPLUGINS_AUTH_CACHE_SECONDS on every server, and the account's console sessions end."""
+    try:
+        token = accounts.rotate_token(open_db(database), account_sid)
+    except ApiError as error:
+        fail(error)
+    click.echo(json.dumps({"account_sid": sids.normalise(account_sid), "auth_token": token}))
 
 
 @accounts_group.command("list")
@@ -329,6 +366,7 @@ def db_current(database: str | None) -> None:
 db_group.add_command(imports.db_import)
 main.add_command(tokens.tokens_group)
 main.add_command(vendor.vendor_env)
+main.add_command(secret_key.secret_key_group)
 for _command in (
     workflow.deploy,
     workflow.release,

@@ -13,11 +13,13 @@ from __future__ import annotations
 class ApiError(Exception):
     """A refusal the client should see: rendered by the HTTP layer as the vendor's error JSON."""
 
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        # Seconds the client should wait before trying again (sent as Retry-After), when known.
+        self.retry_after = retry_after
 
 
 def invalid(message: str) -> ApiError:
@@ -56,8 +58,8 @@ def unsupported_media(message: str) -> ApiError:
     return ApiError(415, 20415, message)
 
 
-def too_many_requests(message: str = "Too many requests") -> ApiError:
-    return ApiError(429, 20429, message)
+def too_many_requests(message: str = "Too many requests", retry_after: int | None = None) -> ApiError:
+    return ApiError(429, 20429, message, retry_after)
 
 
 def unavailable(message: str = "The database is unavailable; try again shortly") -> ApiError:

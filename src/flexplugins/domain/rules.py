@@ -195,3 +195,53 @@ def refuse_archiving_active(kind: str, label: str) -> ApiError:
 
 def refuse_new_version_of_archived(plugin: Plugin) -> ApiError:
     return invalid(f"Plugin {plugin.unique_name} ({plugin.sid}) is archived; it cannot get new versions")
+
+
+# --- Secrets an operator chooses (TWILIO_AUTH_TOKEN at bootstrap, FLEXPLUGINS_SECRET_KEY) ---------
+
+MIN_CHOSEN_SECRET = 32
+MAX_CHOSEN_SECRET = 128
+_MIN_DISTINCT_CHARACTERS = 8
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _longest_step_run(value: str) -> int:
+    """The longest run of characters each one code point above (or below) the one before."""
+    longest = run = 1
+    step = 0
+    for previous, current in zip(value, value[1:], strict=False):
+        delta = ord(current) - ord(previous)
+        if delta in (1, -1) and delta == step:
+            run += 1
+        elif delta in (1, -1):
+            step, run = delta, 2
+        else:
+            step, run = 0, 1
+        longest = max(longest, run)
+    return longest
+
+
+def chosen_secret(name: str, value: str) -> str:
+    """An operator-chosen secret, refused when it is obviously weak (short, repetitive, a sequence).
+
+    Generated secrets (32 random hex digits and up) always pass; this catches the
+    `change-me`, `aaaa…`, `abcabc…` and `0123456789…` kind of value, not every weak one.
+    """
+    hint = "generate one, e.g. with `openssl rand -hex 16`"
+    if not MIN_CHOSEN_SECRET <= len(value) <= MAX_CHOSEN_SECRET:
+        raise invalid(
+            f"{name} must be {MIN_CHOSEN_SECRET} to {MAX_CHOSEN_SECRET} characters long "
+            f"(got {len(value)}); {hint}"
+        )
+    if not _SECRET_RE.match(value):
+        raise invalid(f"{name} may contain only letters, digits, '-' and '_'; {hint}")
+    if len(set(value)) < _MIN_DISTINCT_CHARACTERS:
+        raise invalid(
+            f"{name} is too repetitive (fewer than {_MIN_DISTINCT_CHARACTERS} different characters); {hint}"
+        )
+    for period in range(1, len(value) // 2 + 1):
+        if len(value) % period == 0 and value == value[:period] * (len(value) // period):
+            raise invalid(f"{name} is one short string repeated; {hint}")
+    if _longest_step_run(value) * 2 >= len(value):
+        raise invalid(f"{name} is mostly a sequence of consecutive characters; {hint}")
+    return value

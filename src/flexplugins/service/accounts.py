@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
+from enum import Enum
 
 from .. import sids
-from ..domain.errors import invalid, not_found
+from ..domain import rules
+from ..domain.errors import ApiError, invalid, not_found
 from ..domain.model import Account, Principal
 from ..storage import accounts as store
+from ..storage import console_sessions
 from ..storage.db import Database, now
 
 _DUMMY_DIGEST = hashlib.sha256(b"flexplugins-no-such-credential").hexdigest()
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
 
 def digest(secret: str) -> str:
@@ -37,11 +38,14 @@ class NewCredential:
 def create_account(
     db: Database, friendly_name: str = "flexplugins account", sid: str | None = None, token: str | None = None
 ) -> tuple[Account, str]:
-    """A new account and its auth token (returned once; only its digest is stored)."""
+    """A new account and its auth token (returned once; only its digest is stored).
+
+    A token given here is the operator's choice (TWILIO_AUTH_TOKEN), refused when obviously weak.
+    """
     if sid is not None and not sids.is_sid(sid, sids.ACCOUNT):
         raise invalid(f"Account SID must be AC followed by 32 hex digits (got {sid!r})")
-    if token is not None and not _TOKEN_RE.match(token):
-        raise invalid("The auth token must be 16 to 128 letters, digits, '-' or '_'")
+    if token is not None:
+        rules.chosen_secret("TWILIO_AUTH_TOKEN", token)
     account_sid = sids.normalise(sid) if sid else sids.new_sid(sids.ACCOUNT)
     auth_token = token or secrets.token_hex(16)
     with db.write() as conn:
@@ -49,13 +53,48 @@ def create_account(
     return account, auth_token
 
 
-def ensure_account(db: Database, sid: str, token: str) -> bool:
-    """Create the account with this token unless it exists; True when it was created."""
+class Bootstrap(Enum):
+    """What ensure_account found."""
+
+    CREATED = "created"
+    MATCHES = "matches"  # the account exists and the token is its auth token
+    WEAK = "weak"  # it exists, the token matches, but would be refused as a new choice
+    MISMATCH = "mismatch"  # it exists with another auth token
+
+
+def ensure_account(db: Database, sid: str, token: str) -> Bootstrap:
+    """Create the account with this token unless it exists; else say whether the token is its own."""
+    if not sids.is_sid(sid, sids.ACCOUNT):
+        raise invalid(f"Account SID must be AC followed by 32 hex digits (got {sid!r})")
     with db.read() as conn:
-        if store.account_exists(conn, sids.normalise(sid)):
-            return False
-    create_account(db, sid=sid, token=token)
-    return True
+        stored = store.token_hash(conn, sids.normalise(sid))
+    if stored is None:
+        create_account(db, sid=sid, token=token)
+        return Bootstrap.CREATED
+    if not hmac.compare_digest(stored, digest(token)):
+        return Bootstrap.MISMATCH
+    try:
+        rules.chosen_secret("TWILIO_AUTH_TOKEN", token)
+    except ApiError:
+        return Bootstrap.WEAK
+    return Bootstrap.MATCHES
+
+
+def rotate_token(db: Database, account_sid: str) -> str:
+    """Give the account a new random auth token (returned once) and end its console sessions.
+
+    The old token is refused at once by verify(); server processes that verified it in the last
+    auth-cache interval (Settings.auth_cache_seconds) keep accepting it until that runs out.
+    """
+    if not sids.is_sid(account_sid, sids.ACCOUNT):
+        raise invalid(f"Account SID must be AC followed by 32 hex digits (got {account_sid!r})")
+    account_sid = sids.normalise(account_sid)
+    token = secrets.token_hex(16)
+    with db.write() as conn:
+        if not store.set_token_hash(conn, account_sid, digest(token)):
+            raise not_found(f"Account {account_sid} was not found")
+        console_sessions.delete_of_account(conn, account_sid)
+    return token
 
 
 def list_accounts(db: Database) -> list[Account]:
@@ -91,9 +130,11 @@ def list_keys(db: Database, account_sid: str, kind: str = "api") -> list[tuple[s
 
 
 def revoke_key(db: Database, account_sid: str, key_sid: str) -> None:
+    """Revoke the key and end the console sessions signed in with it."""
     with db.write() as conn:
         if not store.revoke_key(conn, sids.normalise(account_sid), sids.normalise(key_sid)):
             raise not_found(f"Key {key_sid} of account {account_sid} was not found")
+        console_sessions.delete_of_credential(conn, sids.normalise(key_sid))
 
 
 def verify(db: Database, username: str, password: str) -> Principal | None:

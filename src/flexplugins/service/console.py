@@ -1,21 +1,36 @@
-"""Sign-in for the web console: checking credentials and that a signed-in session still stands.
+"""Sign-in for the web console: checking credentials, and the sessions they open and close.
 
-A console session names its credential and carries a fingerprint of the credential's stored
-digest, so changing an auth token or revoking an API key ends every session made with it.
+A console session is a row of console_sessions named by a random id that only the browser's
+signed cookie holds (the database keeps its SHA-256 digest). Signing out deletes the row, and so do
+rotating the account's auth token (every session of the account) and revoking an API key (the
+sessions signed in with it), so a session ends on every server process at its next request.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
-from .. import sids
 from ..domain.errors import forbidden, unauthenticated
 from ..domain.model import AuditEvent, Principal
-from ..storage import accounts as account_store
 from ..storage import audit as audit_store
-from ..storage.db import Database
+from ..storage import console_sessions as store
+from ..storage.db import Database, now
 from . import accounts
+
+SESSION_LIFETIME = timedelta(hours=8)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    session_id: str  # for the cookie only: never stored
+    who: Principal
+
+
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def sign_in(db: Database, sid: str, secret: str) -> Principal:
@@ -28,17 +43,30 @@ def sign_in(db: Database, sid: str, secret: str) -> Principal:
     return found
 
 
-def fingerprint(db: Database, who: Principal, key: bytes) -> str | None:
-    """A keyed digest of the credential as stored now; None once it is revoked or gone."""
+def open_session(db: Database, who: Principal) -> Opened:
+    """A new session of this principal; sessions that have expired are cleared out on the way."""
+    session_id = secrets.token_urlsafe(32)
+    when = now()
+    with db.write() as conn:
+        store.delete_expired(conn, when)
+        store.insert(
+            conn, _id_hash(session_id), who.account_sid, who.credential_sid, when, when + SESSION_LIFETIME
+        )
+    return Opened(session_id, who)
+
+
+def session(db: Database, session_id: str) -> Principal | None:
+    """Who the session is signed in as, or None once it has ended (signed out, expired, revoked)."""
     with db.read() as conn:
-        if sids.is_sid(who.credential_sid, sids.ACCOUNT):
-            stored = account_store.token_hash(conn, who.credential_sid)
-        else:
-            row = account_store.key_row(conn, who.credential_sid)
-            stored = row[1] if row is not None and row[0] == who.account_sid and row[2] == "api" else None
-    if stored is None:
+        found = store.find(conn, _id_hash(session_id))
+    if found is None or found[2] <= now():
         return None
-    return hmac.new(key, f"{who.credential_sid}:{stored}".encode(), hashlib.sha256).hexdigest()[:32]
+    return Principal(found[0], found[1])
+
+
+def close_session(db: Database, session_id: str) -> None:
+    with db.write() as conn:
+        store.delete(conn, _id_hash(session_id))
 
 
 def creators(db: Database, who: Principal, resource_sids: list[str]) -> dict[str, AuditEvent]:

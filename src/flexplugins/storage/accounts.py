@@ -52,6 +52,13 @@ def token_hash(conn: Executor, account_sid: str) -> str | None:
     return None if value is None else str(value)
 
 
+def set_token_hash(conn: Connection, account_sid: str, token_hash: str) -> bool:
+    result = conn.execute(
+        accounts.update().where(accounts.c.sid == account_sid).values(auth_token_hash=token_hash)
+    )
+    return result.rowcount > 0
+
+
 def key_row(conn: Executor, key_sid: str) -> tuple[str, str, str] | None:
     row = conn.execute(_key_row, {"sid": key_sid}).first()
     return None if row is None else (row[0], row[1], row[2])

@@ -44,11 +44,35 @@ def normalise_url(url: str) -> str:
 
 def sqlite_url_for(data_dir: str | os.PathLike[str]) -> str:
     path = Path(data_dir).absolute()
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database and the server key live here
     return f"sqlite:///{path / 'flexplugins.db'}"
 
 
+_SQLITE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _private_sqlite_files(database: str) -> None:
+    """The database file and its WAL/SHM files readable by their owner only (0600).
+
+    The file is created here, empty (a valid empty database), before SQLite would make it 0644;
+    SQLite gives the -wal and -shm files it makes later the database file's mode, and any made
+    looser by an older release are tightened.
+    """
+    path = Path(database)
+    # An existing file, or a directory we may not write to: SQLite says what is wrong when it opens.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in _SQLITE_FILES:
+        companion = path.with_name(path.name + suffix)
+        with contextlib.suppress(OSError):  # not there, or not ours to change
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+
+
 def _sqlite_engine(url: str, *, write: bool) -> Engine:
+    database = sa.engine.make_url(url).database
+    on_disk = bool(database) and database != ":memory:"
     engine = sa.create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
@@ -67,6 +91,8 @@ def _sqlite_engine(url: str, *, write: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        if on_disk:
+            _private_sqlite_files(str(database))
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -145,6 +171,10 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         make = _sqlite_engine if self.is_sqlite else _postgres_engine
+        if self.is_sqlite:
+            database = sa.engine.make_url(self.url).database
+            if database and database != ":memory:" and Path(database).parent.is_dir():
+                _private_sqlite_files(database)
         self.read_engine = make(self.url, write=False)
         self.write_engine = make(self.url, write=True)
         self.reader = Reader(self.read_engine)
@@ -200,8 +230,11 @@ class Database:
         with self.read() as reader:
             reader.exec_driver_sql("SELECT 1")
 
-    def server_secret(self, name: str) -> str:
-        """A random secret shared by every process on this database, made on first use."""
+    def server_secret(self, name: str, default: str | None = None) -> str:
+        """A secret shared by every process on this database, made on first use (random unless given).
+
+        The first process to store it wins: every other gets the stored value, whatever it offered.
+        """
         table = tables.server_secrets
         with self.read() as conn:
             value = conn.execute(sa.select(table.c.value).where(table.c.name == name)).scalar()
@@ -209,7 +242,7 @@ class Database:
             return str(value)
         try:
             with self.write() as conn:
-                conn.execute(table.insert().values(name=name, value=secrets.token_hex(32)))
+                conn.execute(table.insert().values(name=name, value=default or secrets.token_hex(32)))
         except exc.IntegrityError:
             pass  # another process made it first
         with self.read() as conn:

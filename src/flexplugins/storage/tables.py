@@ -141,6 +141,19 @@ server_secrets = sa.Table(
     sa.Column("value", sa.String(128), nullable=False),
 )
 
+# Signed-in console sessions. The cookie names a row by a random id (stored as its SHA-256 digest);
+# signing out, rotating the account's auth token or revoking the API key deletes the rows, so the
+# session ends on every server process at its next request.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("account_sid", Sid, sa.ForeignKey("accounts.sid"), nullable=False, index=True),
+    sa.Column("credential_sid", Sid, nullable=False, index=True),
+    sa.Column("date_created", Timestamp, nullable=False),
+    sa.Column("date_expires", Timestamp, nullable=False, index=True),
+)
+
 # Uploaded JavaScript bundles, content-addressed: one row per account and SHA-256 of the bytes.
 bundles = sa.Table(
     "bundles",
