@@ -115,6 +115,8 @@ def _forged_page_token(key: bytes, real: str) -> str:
 def test_a_copy_of_the_database_forges_neither_a_console_session_nor_a_page_token(
     server: LiveServer, http: httpx.Client, account: Credentials
 ) -> None:
+    with contextlib.closing(_signed_in(server.url, account.sid, account.token)):
+        pass  # the console has signed a session: its keys are in use
     # Everything a reader of the database (a backup, the SQLite file) has.
     with server.db.write_engine.connect() as conn:
         stored = {name: value for name, value in conn.execute(sa.select(server_secrets))}
@@ -127,16 +129,17 @@ def test_a_copy_of_the_database_forges_neither_a_console_session_nor_a_page_toke
     listed = http.get(f"{API}/Plugins", params={"PageSize": 1}).json()
     real = parse_qs(urlsplit(listed["meta"]["next_page_url"]).query)["PageToken"][0]
     assert http.get(f"{API}/Plugins", params={"PageSize": 1, "PageToken": real}).status_code == 200
-    for value in stored.values():
-        key = value.encode()
+    for value in stored.values():  # a forged cookie is sent to sign in
         with httpx.Client(base_url=server.url, follow_redirects=False) as forger:
-            forger.cookies.set("flexplugins_console", _forged_session(key, account.sid, token_hash))
+            forger.cookies.set(
+                "flexplugins_console", _forged_session(value.encode(), account.sid, token_hash)
+            )
             page = forger.get("/console/plugins")
             assert page.status_code == 303 and page.headers["location"].startswith("/console/login")
-        forged = http.get(
-            f"{API}/Plugins", params={"PageSize": 1, "PageToken": _forged_page_token(key, real)}
-        )
-        assert forged.status_code == 400 and forged.json()["code"] == 20001
+    for value in stored.values():
+        forged = _forged_page_token(value.encode(), real)
+        refused = http.get(f"{API}/Plugins", params={"PageSize": 1, "PageToken": forged})
+        assert refused.status_code == 400 and refused.json()["code"] == 20001
 
 
 @pytest.fixture
