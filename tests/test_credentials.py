@@ -18,6 +18,9 @@ import pytest
 
 from flexplugins.domain.errors import ApiError
 from flexplugins.domain.rules import chosen_secret
+from flexplugins.service.accounts import digest
+from flexplugins.storage import accounts as store
+from flexplugins.storage.db import Database, now
 from tests.conftest import make_database_url
 from tests.openapi import assert_error
 from tests.serving import serve
@@ -162,3 +165,22 @@ def test_the_weak_token_rule() -> None:
         chosen_secret("TWILIO_AUTH_TOKEN", "a token with spaces that is long enough")
     for fine in ("3b1f9e0c7a2d4f6e8b0a1c3e5d7f9a2b", "my-deploy-token_4Kq9xZ2mW7vR3tB8nL5p"):
         assert chosen_secret("TWILIO_AUTH_TOKEN", fine) == fine
+
+
+def test_serve_warns_once_about_a_weak_token_already_in_use(fresh_database: str, tmp_path: Path) -> None:
+    """An account made by an older release with a token that would now be refused keeps working."""
+    sid, weak = "AC" + "7a3c" * 8, "short-old-token-1"
+    db = Database(fresh_database)
+    try:
+        db.upgrade()
+        with db.write() as conn:
+            store.insert_account(conn, sid, "old", digest(weak), now())
+    finally:
+        db.dispose()
+    proc = serve(fresh_database, tmp_path, env={"TWILIO_ACCOUNT_SID": sid, "TWILIO_AUTH_TOKEN": weak})
+    try:
+        assert httpx.get(proc.url + f"{API}/Plugins", auth=(sid, weak)).status_code == 200
+    finally:
+        proc.stop()
+    output = proc.output()
+    assert output.count("is weak") == 1 and f"rotate-token --account {sid}" in output and weak not in output

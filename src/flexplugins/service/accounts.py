@@ -1,7 +1,8 @@
 """Accounts, API keys and runtime tokens: creating them and checking the credentials callers send.
 
 Secrets are random 128-bit (or longer) values, so a SHA-256 digest is a sufficient one-way store:
-there is nothing to brute-force that a slow hash would protect. Digests are compared with
+there is nothing to brute-force that a slow hash would protect (an auth token an operator chooses
+is refused when obviously weak, and failed attempts are throttled, api/throttle.py). Digests are compared with
 hmac.compare_digest, and an unknown SID is checked against a dummy digest so that its timing
 does not reveal which SIDs exist.
 """

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..config import ENV_SECRET_KEY, Settings
 from ..domain import rules
-from ..domain.errors import conflict
+from ..domain.errors import ApiError, conflict
 from ..storage import server_secrets
 from ..storage.db import Database
 
@@ -71,12 +71,21 @@ def load(settings: Settings) -> ServerKey:
     if settings.secret_key:
         rules.chosen_secret(ENV_SECRET_KEY, settings.secret_key)
         return ServerKey(settings.secret_key.encode(), ENV_SECRET_KEY)
-    path = private_dir(settings.data_dir) / KEY_FILE
-    if not path.exists():
-        _write_new(path, secrets.token_hex(32), replace=False)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o600)
-    value = path.read_text().strip()
+    path = settings.data_dir / KEY_FILE
+    try:
+        private_dir(settings.data_dir)
+        if not path.exists():
+            _write_new(path, secrets.token_hex(32), replace=False)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        value = path.read_text().strip()
+    except OSError as error:
+        raise ApiError(
+            500,
+            20500,
+            f"Cannot read or create the server key file {path.absolute()}: {error.strerror or error}; "
+            f"make the data directory writable, or set {ENV_SECRET_KEY}",
+        ) from None
     if len(value) < rules.MIN_CHOSEN_SECRET:
         raise conflict(f"The server key file {path} holds no key (or a short one); restore it from a backup")
     return ServerKey(value.encode(), str(path.absolute()))
