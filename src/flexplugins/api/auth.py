@@ -14,21 +14,15 @@ import time
 
 from starlette.requests import Request
 
-from .. import sids
 from ..config import Settings
 from ..domain.errors import ApiError, forbidden, too_many_requests, unauthenticated
 from ..domain.model import Principal
 from ..service import accounts
 from ..storage.db import Database
-from .throttle import FailedAuthThrottle, client_address
+from .throttle import FailedAuthThrottle, account_key, client_address
 from .wire import check_request
 
 _CACHE_LIMIT = 10_000
-
-
-def throttle_key(username: str) -> str:
-    """What failures of this username count against: the SID as the server compares it."""
-    return sids.normalise(username) if sids.looks_like_any_sid(username) else username[:64]
 
 
 class Authenticator:
@@ -74,7 +68,7 @@ class Authenticator:
             if found is None:
                 raise unauthenticated()
         except ApiError:
-            self.throttle.failed(address, throttle_key(username))
+            self.throttle.failed(address, account_key(username))
             raise
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()

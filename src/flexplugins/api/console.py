@@ -25,9 +25,8 @@ from ..domain.model import AuditEvent, Page, Principal, Release
 from ..service import audit, configurations, console, plugin_versions, plugins, releases, runtime
 from ..storage.db import Database
 from ..storage.paging import Cursor
-from .auth import throttle_key
 from .sessions import LOGIN_COOKIE, Session, check_csrf, current, end, login_token, set_login_token, start
-from .throttle import client_address
+from .throttle import account_key, client_address
 from .wire import MORE_INFO, read_form
 
 METADATA = "flexplugins-console"
@@ -173,10 +172,10 @@ async def login(request: Request) -> Response:
             who = await run_in_threadpool(console.sign_in, request.app.state.db, sid, secret)
         except ApiError as refused:
             if refused.status == 401:
-                throttle.failed(address, throttle_key(sid.strip()))
+                throttle.failed(address, account_key(sid.strip()))
             raise
     except ApiError as error:
-        fresh = login_token(request) if error.status == 429 else secrets.token_urlsafe(24)
+        fresh = secrets.token_urlsafe(24)
         response = _render(
             request,
             "console/login.html",

@@ -22,6 +22,7 @@ import time
 
 from starlette.requests import Request
 
+from .. import sids
 from ..domain.errors import too_many_requests
 
 MAX_TRACKED = 100_000
@@ -40,6 +41,11 @@ def client_address(request: Request) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
+
+
+def account_key(username: str) -> str:
+    """What failures of this username count against: the SID as the server compares it."""
+    return sids.normalise(username) if sids.looks_like_any_sid(username) else username[:64]
 
 
 class _Buckets:
