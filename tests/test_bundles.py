@@ -58,7 +58,9 @@ def test_bundle_url_serves_exact_bytes_with_caching_headers(http: httpx.Client) 
     assert anonymous.headers["content-type"] == "application/javascript; charset=utf-8"
     etag = anonymous.headers["etag"]
     assert etag == f'"{hashlib.sha256(SOURCE).hexdigest()}"'
-    assert anonymous.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Public for now, but a private version may still claim it: kept by caches, asked again each use.
+    assert anonymous.headers["cache-control"] == "public, no-cache"
+    assert int(anonymous.headers["content-length"]) == len(SOURCE)
     assert anonymous.headers["access-control-allow-origin"] == "*"
 
     cached = httpx.get(url, headers={"If-None-Match": etag})
@@ -69,6 +71,7 @@ def test_bundle_url_serves_exact_bytes_with_caching_headers(http: httpx.Client) 
     assert httpx.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
     head = httpx.head(url)
     assert head.status_code == 200 and head.headers["etag"] == etag
+    assert head.content == b"" and int(head.headers["content-length"]) == len(SOURCE)
     preflight = httpx.options(url)
     assert preflight.status_code == 204
     assert "Authorization" in preflight.headers["access-control-allow-headers"]

@@ -193,6 +193,7 @@ class Bundle(Resource):
     integrity: str
     content_type: str
     url: str
+    private: bool | None = None  # None from a server older than the upload's Private flag
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,9 +476,18 @@ class Client:
     # --- bundles --------------------------------------------------------------------------
 
     def upload_bundle(
-        self, data: bytes, *, content_type: str = "application/javascript", progress: Progress | None = None
+        self,
+        data: bytes,
+        *,
+        content_type: str = "application/javascript",
+        progress: Progress | None = None,
+        private: bool = False,
     ) -> Bundle:
-        """Store a JavaScript bundle on the server; `progress(sent, total)` is called as bytes go out."""
+        """Store a JavaScript bundle on the server; `progress(sent, total)` is called as bytes go out.
+
+        `private` makes it private from the start: served only to the account's callers, even
+        before a private version names it.
+        """
         total = len(data)
 
         def chunks() -> Iterator[bytes]:
@@ -488,7 +498,9 @@ class Client:
                     progress(start + len(piece), total)
 
         headers = {"Content-Type": content_type, "Content-Length": str(total)}
-        body = self._json("POST", BUNDLES, content=chunks() if total else data, headers=headers)
+        params = {"Private": "true"} if private else None
+        content = chunks() if total else data
+        body = self._json("POST", BUNDLES, content=content, headers=headers, params=params)
         return Bundle.from_json(body)
 
     def fetch_bundle(self, url: str) -> bytes:

@@ -107,3 +107,19 @@ def test_deploy_release_rollback_session(
     served = httpx.get(private_url, auth=(account.sid, account.token))
     assert served.content == "console.log('bye \u2713');\n".encode()
     assert bye1["bundle"]["integrity"] == sri(served.content)
+
+
+def test_deploy_private_uploads_the_bundle_private_from_the_start(
+    cli: Cli, server: LiveServer, account: Credentials, tmp_path: Path
+) -> None:
+    first = write_bundle(tmp_path / "a", "secret.js", "console.log('secret 1');\n")
+    deployed = cli.json("deploy", "plugin-secret", str(first), "--version", "1.0.0", "--private")
+    assert deployed["bundle"]["private"] is True
+    assert httpx.get(deployed["bundle"]["url"]).status_code == 401
+    # The version is refused (it exists), yet the bundle uploaded for it was never public.
+    second = write_bundle(tmp_path / "b", "secret.js", "console.log('secret 2');\n")
+    cli.fails("deploy", "plugin-secret", str(second), "--version", "1.0.0", "--private", fragment="1.0.0")
+    digest = hashlib.sha256(second.read_bytes()).hexdigest()
+    url = f"{server.url}/flexplugins/v1/Bundles/{account.sid}/{digest}.js"
+    assert httpx.get(url).status_code == 401
+    assert httpx.get(url, auth=(account.sid, account.token)).content == second.read_bytes()

@@ -46,11 +46,11 @@ def read_bundle(path: Path) -> bytes:
         raise CliError(f"Cannot read {path}: {error.strerror or error}") from None
 
 
-def upload(session: Session, path: Path, data: bytes) -> Bundle:
+def upload(session: Session, path: Path, data: bytes, private: bool = False) -> Bundle:
     client = session.client
     if session.as_json or not session.err.is_terminal:
         # No bar in logs: an error stays the one line on stderr, and the result reports the size.
-        return client.upload_bundle(data)
+        return client.upload_bundle(data, private=private)
     columns = (
         TextColumn("Uploading {task.description}"),
         BarColumn(),
@@ -59,7 +59,9 @@ def upload(session: Session, path: Path, data: bytes) -> Bundle:
     )
     with Progress(*columns, console=session.err, transient=True) as progress:
         task = progress.add_task(path.name, total=len(data))
-        return client.upload_bundle(data, progress=lambda sent, _total: progress.update(task, completed=sent))
+        return client.upload_bundle(
+            data, progress=lambda sent, _total: progress.update(task, completed=sent), private=private
+        )
 
 
 def choose_version(client: Client, plugin: Plugin | None, given: str | None, bump: str) -> str:
@@ -128,7 +130,8 @@ def deploy(
     new_version = choose_version(client, plugin, version, bump or "patch")
     uploaded: Bundle | None = None
     if bundle is not None and data is not None:
-        uploaded = upload(session, bundle, data)
+        # A private version's bundle is private from the upload on, never public in between.
+        uploaded = upload(session, bundle, data, private)
         plugin_url = uploaded.url
     assert plugin_url is not None
     if plugin is None:

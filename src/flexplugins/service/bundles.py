@@ -1,4 +1,9 @@
-"""Bundles: JavaScript uploads stored by their SHA-256, served by URL, with their integrity value."""
+"""Bundles: JavaScript uploads stored by their SHA-256, served by URL, with their integrity value.
+
+A bundle's identity is its account and SHA-256; every question about a bundle named by a URL
+(is it private, what is its integrity) goes through domain/bundles.py:bundle_key, never through a
+match on the URL's text.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,18 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from .. import sids
+from ..domain import bundles as identity
+from ..domain import rules
 from ..domain.errors import invalid, not_found, too_large, unsupported_media
 from ..domain.model import Principal
-from ..storage import bundles as store
 from ..storage.bundles import Bundle, BundleInfo, BundleStore, DatabaseBundleStore
 from ..storage.db import Database, now
-from ..storage.serverless import assets as serverless_assets
 
-PATH = "/flexplugins/v1/Bundles"
+PATH = identity.PREFIX
 CONTENT_TYPES = ("application/javascript", "text/javascript", "application/x-javascript")
 SERVED_CONTENT_TYPE = "application/javascript; charset=utf-8"
-_PATH_RE = re.compile(r"/flexplugins/v1/Bundles/(AC[0-9a-f]{32})/([0-9a-f]{64})\.js$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -28,18 +31,17 @@ def bundle_store(db: Database) -> BundleStore:
     return DatabaseBundleStore(db)
 
 
-def path_of(account_sid: str, sha256: str) -> str:
-    return f"{PATH}/{account_sid}/{sha256}.js"
+path_of = identity.path_of
 
 
 def parse_url(url: str) -> tuple[str, str] | None:
-    """(account SID, SHA-256) of a URL of a bundle hosted here (any host), else None."""
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        return None
-    found = _PATH_RE.search(path)
-    return None if found is None else (found.group(1), found.group(2))
+    """(account SID, SHA-256) of the bundle hosted here that a URL names (any host, any spelling)."""
+    return identity.bundle_key(url)
+
+
+def private_flag(value: str | None) -> bool:
+    """The upload's `Private` parameter, read like the API's booleans (absent: public)."""
+    return rules.boolean("Private", value)
 
 
 def integrity(data: bytes) -> str:
@@ -68,12 +70,21 @@ def check_content(data: bytes, content_type: str | None, max_bytes: int) -> str:
 
 
 def upload(
-    db: Database, who: Principal, data: bytes, content_type: str | None, max_bytes: int
+    db: Database,
+    who: Principal,
+    data: bytes,
+    content_type: str | None,
+    max_bytes: int,
+    private: bool = False,
 ) -> tuple[BundleInfo, bool]:
-    """Store the bundle (one transaction); its info, and whether it was new to this account."""
+    """Store the bundle (one transaction); its info, and whether it was new to this account.
+
+    `private` makes it private from the start (and stored bytes private from now on); without it,
+    stored bytes keep their privacy: an upload never makes a bundle public.
+    """
     media = check_content(data, content_type, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
-    info = BundleInfo(who.account_sid, digest, integrity(data), len(data), media, now())
+    info = BundleInfo(who.account_sid, digest, integrity(data), len(data), media, now(), private)
     return bundle_store(db).put(Bundle(info, data))
 
 
@@ -96,24 +107,26 @@ def _missing(account_sid: str, sha256: str) -> Exception:
 
 
 def locate(db: Database, account_sid: str, sha256: str) -> tuple[BundleInfo, bool]:
-    """A stored bundle's info, and whether a private plugin version uses it (so readers must sign in)."""
+    """A stored bundle's info, and whether it is private (so readers must sign in): one lookup."""
     if not sids.is_sid(account_sid, sids.ACCOUNT) or not _SHA256_RE.match(sha256):
         raise _missing(account_sid, sha256)
     info = bundle_store(db).info(account_sid, sha256)
     if info is None:
         raise _missing(account_sid, sha256)
-    with db.read() as conn:
-        private = store.used_by_private_version(conn, account_sid, path_of(account_sid, sha256))
-        # The same bytes uploaded as a Protected or Private Serverless asset stay private here too.
-        private = private or serverless_assets.protected_bytes(conn, account_sid, sha256)
-    return info, private
+    return info, info.private
 
 
 def content(db: Database, account_sid: str, sha256: str) -> Bundle:
+    """The whole bundle, bytes included: for small bundles only (serving reads slices)."""
     found = bundle_store(db).get(account_sid, sha256)
     if found is None:
         raise _missing(account_sid, sha256)
     return found
+
+
+def read_slice(db: Database, info: BundleInfo, offset: int, length: int) -> bytes:
+    """Bytes [offset, offset + length) of a located bundle."""
+    return bundle_store(db).read(info.account_sid, info.sha256, offset, length)
 
 
 def integrity_for_url(db: Database, account_sid: str, url: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exc
 
 from ..domain import rules
+from ..domain.bundles import bundle_key
 from ..domain.errors import conflict, not_found
 from ..domain.model import Page, Plugin, PluginVersion, Principal
 from ..storage import audit, configurations, plugins, releases
@@ -40,6 +41,9 @@ def create(
     cli = rules.short_text("CliVersion", cli_version)
     status = rules.short_text("ValidateStatus", validate_status)
     validated = status is not None and status.lower() in ("validated", "true", "success", "passed")
+    # The hosted bundle the URL names, by identity: a private version makes exactly that bundle private.
+    hosted = bundle_key(url)
+    bundle_sha256 = hosted[1] if hosted is not None and hosted[0] == who.account_sid else None
     try:
         with db.write() as conn:
             db.lock_account(conn, who.account_sid)
@@ -51,7 +55,9 @@ def create(
             if store.get(conn, who.account_sid, plugin.sid, ver) is not None:
                 raise conflict(f"Plugin {plugin.unique_name} already has a version {ver!r}")
             when = now()
-            created = store.insert(conn, plugin, ver, url, log, is_private, validated, cli, status, when)
+            created = store.insert(
+                conn, plugin, ver, url, log, is_private, validated, cli, status, when, bundle_sha256
+            )
             audit.record(conn, who, "plugin_version.create", created.sid, metadata, when)
     except exc.IntegrityError:
         raise conflict(f"Plugin {plugin_key} already has a version {ver!r}") from None

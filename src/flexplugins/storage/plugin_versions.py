@@ -72,7 +72,9 @@ def insert(
     cli_version: str | None,
     validate_status: str | None,
     when: datetime,
+    bundle_sha256: str | None = None,
 ) -> PluginVersion:
+    """A new version; `bundle_sha256` names the account's hosted bundle its URL points at, if any."""
     sid = sids.new_sid(sids.PLUGIN_VERSION)
     new_id = conn.execute(
         v.insert()
@@ -82,6 +84,7 @@ def insert(
             plugin_id=plugin.id,
             version=version,
             plugin_url=plugin_url,
+            bundle_sha256=bundle_sha256,
             changelog=changelog,
             private=private,
             archived=False,

@@ -70,6 +70,9 @@ plugin_versions = sa.Table(
     sa.Column("plugin_id", Id, sa.ForeignKey("plugins.id"), nullable=False),
     sa.Column("version", sa.String(64), nullable=False),
     sa.Column("plugin_url", sa.String(2048), nullable=False),
+    # The bundle of this account that plugin_url names (domain/bundles.py), however it is spelled:
+    # a private version makes that bundle private, found by this key, never by matching the URL.
+    sa.Column("bundle_sha256", sa.String(64)),
     sa.Column("changelog", sa.Text),
     sa.Column("private", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -79,6 +82,7 @@ plugin_versions = sa.Table(
     sa.Column("date_created", Timestamp, nullable=False),
     sa.UniqueConstraint("plugin_id", "version", name="uq_plugin_versions_plugin_version"),
     sa.Index("ix_plugin_versions_plugin_id_id", "plugin_id", "id"),
+    sa.Index("ix_plugin_versions_bundle", "account_sid", "bundle_sha256"),
 )
 
 configurations = sa.Table(
@@ -163,13 +167,14 @@ bundles = sa.Table(
     sa.Column("integrity", sa.String(80), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("content_type", sa.String(100), nullable=False),
+    # Read in slices (storage/bundles.py): on PostgreSQL the column is stored uncompressed
+    # (STORAGE EXTERNAL, set by migration 0005), so a slice reads only its own pages.
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("date_created", Timestamp, nullable=False),
+    # Uploaded as private: served only to the account's callers, whatever versions point at it.
+    sa.Column("private", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.CheckConstraint("size >= 0", name="size_not_negative"),
 )
-
-# Whether a bundle is private is asked of the account's versions by URL when the bundle is served.
-sa.Index("ix_plugin_versions_account_private", plugin_versions.c.account_sid, plugin_versions.c.private)
 
 # --- The vendor APIs that `twilio flex:plugins:deploy` calls besides the Plugin Service -------
 
