@@ -262,3 +262,72 @@ def test_forged_and_replayed_page_tokens(
     ]
     for bad in forged:
         assert_vendor_4xx(http.get(f"{API}/Plugins", params={"PageToken": bad}))
+
+
+def _nested(depth: int, leaf: str = "1") -> list[str]:
+    """JSON values nested `depth` deep, as arrays, objects and under plugin_version."""
+    return [
+        "[" * depth + leaf + "]" * depth,
+        '{"a":' * depth + leaf + "}" * depth,
+        '{"plugin_version": ' + "[" * depth + "]" * depth + "}",
+        '{"plugin_version": "FV' + "0" * 32 + '", "phase": ' + '{"p":' * depth + "1" + "}" * depth + "}",
+        "[" * depth,  # never closed
+    ]
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000, 100_000])
+def test_deeply_nested_plugins_json(http: httpx.Client, seeded: dict[str, str], depth: int) -> None:
+    before = state(http)
+    for value in _nested(depth):
+        response = http.post(f"{API}/Configurations", data={"Name": "deep", "Plugins": value})
+        assert assert_vendor_4xx(response)["code"] in (20001, 20413), value[:40]
+        # Also after a valid entry, so the parse of a later value is what fails.
+        good = json.dumps({"plugin_version": seeded["version"]})
+        response = http.post(f"{API}/Configurations", data={"Name": "deep", "Plugins": [good, value]})
+        assert assert_vendor_4xx(response)["code"] in (20001, 20413)  # 413 once past the body limit
+    assert state(http) == before
+
+
+@pytest.mark.parametrize(
+    ("page", "size"),
+    [
+        (2_147_484, 1000),  # the offset just past 2^31 - 1
+        (2**31 // 50 + 1, None),  # with the default PageSize of 50
+        (100_000_000, 1000),
+        (4_294_968, 1000),  # past 2^32
+        (2**31, 1),  # past 2^31 - 1 by Page alone
+    ],
+)
+def test_page_times_page_size_past_32_bits(
+    http: httpx.Client, seeded: dict[str, str], page: int, size: int | None
+) -> None:
+    params: dict[str, Any] = {"Page": page}
+    if size is not None:
+        params["PageSize"] = size
+    lists = [
+        f"{API}/Plugins",
+        f"{API}/Plugins/{seeded['plugin']}/Versions",
+        f"{API}/Configurations",
+        f"{API}/Configurations/{seeded['configuration']}/Plugins",
+        f"{API}/Releases",
+        "/flexplugins/v1/AuditEvents",
+    ]
+    for path in lists:
+        response = http.get(path, params=params)
+        assert assert_vendor_4xx(response)["code"] == 20001, path
+    # The largest offset that is served still answers, with an empty page.
+    for path in lists:
+        response = http.get(path, params={"Page": 2_147_483, "PageSize": 1000})
+        assert response.status_code == 200, (path, response.text)
+        assert response.json()["meta"]["page"] == 2_147_483
+
+
+def test_numbers_in_plugins_json_that_no_column_holds(http: httpx.Client, seeded: dict[str, str]) -> None:
+    before = state(http)
+    version = seeded["version"]
+    phases = [str(2**31), str(2**63), str(2**64 + 1), "1e400", "-1e400", "9" * 5000, "1.5", "-0.0", "NaN"]
+    for phase in phases:
+        value = '{"plugin_version": "' + version + '", "phase": ' + phase + "}"
+        response = http.post(f"{API}/Configurations", data={"Name": "n", "Plugins": value})
+        assert assert_vendor_4xx(response)["code"] == 20001, phase
+    assert state(http) == before

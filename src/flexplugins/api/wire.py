@@ -23,6 +23,8 @@ from ..storage.paging import Cursor
 MORE_INFO = "https://www.twilio.com/docs/errors/"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+# Page x PageSize is an OFFSET in SQL: kept within a signed 32-bit integer, as every database takes.
+MAX_OFFSET = 2**31 - 1
 MAX_METADATA = 1024
 # The HTTP server (httptools) sets no limit on request headers; the vendor's clients send a few hundred bytes.
 MAX_HEADER_BYTES = 32 * 1024
@@ -265,6 +267,11 @@ def page_request(request: Request, scope: str) -> PageRequest:
         tokens: PageTokens = request.app.state.page_tokens
         cursor = tokens.read(scope, token)
     elif page > 0:
+        if page * size > MAX_OFFSET:
+            raise invalid(
+                f"Page x PageSize must be at most {MAX_OFFSET} (got {page} x {size}); "
+                "follow next_page_url (its PageToken) to go further"
+            )
         cursor = Cursor("offset", page * size)
     return PageRequest(size, page, cursor, token or None)
 

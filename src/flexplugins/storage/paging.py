@@ -42,7 +42,8 @@ class ListQuery:
         self.first = stmt.order_by(forward).limit(limit)
         self.after = stmt.where(beyond).order_by(forward).limit(limit)
         self.before = stmt.where(before).order_by(backward).limit(limit)
-        self.offset = stmt.order_by(forward).limit(limit).offset(sa.bindparam("offset", type_=sa.Integer))
+        offset = sa.bindparam("offset", type_=sa.BigInteger)
+        self.offset = stmt.order_by(forward).limit(limit).offset(offset)
 
     def page(
         self,
