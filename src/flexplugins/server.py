@@ -104,6 +104,7 @@ class HttpProtocol(HttpToolsProtocol):
         self._in_head = True
         self._in_body = False
         self._head_bytes = 0
+        self._head_tail = b""
         self._started = False
 
     # connection
@@ -134,22 +135,33 @@ class HttpProtocol(HttpToolsProtocol):
         tunnel.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
         if self._in_head:
-            self._head_bytes += len(data)
+            # Count only the head's bytes (up to the blank line that ends it), before the parser
+            # buffers them: a body in the same read is not head, and a request that completes
+            # within one read must not be counted as the next one's head.
+            window = self._head_tail + data
+            end = window.find(b"\r\n\r\n")
+            if end < 0:
+                self._head_bytes += len(data)
+                self._head_tail = window[-3:]
+            else:
+                self._head_bytes += max(0, end + 4 - len(self._head_tail))
+                self._head_tail = b""
             limit = self._limits.max_header_bytes
-            if self._head_bytes > limit and not self.transport.is_closing():
-                self._cancel()
-                self.transport.write(_too_large_response(limit))
-                self.transport.close()
-        elif self._in_body:
+            if self._head_bytes > limit:
+                if not self.transport.is_closing():
+                    self._cancel()
+                    self.transport.write(_too_large_response(limit))
+                    self.transport.close()
+                return
+        super().data_received(data)
+        if self._in_body:
             self._arm(self._limits.body_timeout, self._body_expired)
 
     # parser callbacks
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
-        self._head_bytes = 0
         if self._timer is None:
             self._arm(self._limits.header_timeout, self._head_expired)
 
@@ -163,6 +175,7 @@ class HttpProtocol(HttpToolsProtocol):
         self._in_body = False
         self._in_head = True
         self._head_bytes = 0
+        self._head_tail = b""
         self._cancel()
         super().on_message_complete()
 
@@ -183,7 +196,8 @@ class HttpProtocol(HttpToolsProtocol):
             return
         if self._head_bytes:
             self.transport.write(
-                b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nx-content-type-options: nosniff\r\n"
+                b"connection: close\r\n\r\n"
             )
         self.transport.close()
 
