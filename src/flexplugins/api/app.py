@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
@@ -77,9 +78,51 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return json_response(error_body(status, 20000 + status, message), status)
 
 
+async def _client_gone(request: Request, error: Exception) -> Response:
+    """The client closed the connection before sending its whole request: normal, one line at most."""
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    # Nobody is there to read it; the status only tells the server not to keep the connection.
+    return Response(status_code=400)
+
+
 async def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return json_response(error_body(500, 20500, "An unexpected error occurred on the server"), 500)
+
+
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
+class _NoSniff:
+    """Adds `X-Content-Type-Options: nosniff` to every response, errors and 500s included.
+
+    Outermost, so that it also covers what Starlette's own error middleware sends; it costs one
+    wrapped `send` per request.
+    """
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), _NOSNIFF]
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
+
+
+class App(Starlette):
+    """Starlette, with the headers every response carries added outside all of its middleware."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return _NoSniff(super().build_middleware_stack())
 
 
 def create_app(settings: Settings, db: Database | None = None, *, migrate: bool = True) -> Starlette:
@@ -123,9 +166,14 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
         *serverless_hosting.routes,
         console.mount,
     ]
-    app = Starlette(
+    app = App(
         middleware=[Middleware(VendorHosts)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
+            Exception: _unexpected,
+        },
     )
     app.router = Router(routes, lifespan=lifespan)
     app.state.settings = settings
