@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .storage.db import sqlite_url_for
 
@@ -27,11 +28,33 @@ ENV_SECRET_KEY = "FLEXPLUGINS_SECRET_KEY"
 ENV_FAILED_AUTH_PER_ADDRESS = "FLEXPLUGINS_FAILED_AUTH_PER_ADDRESS"
 ENV_FAILED_AUTH_PER_ACCOUNT = "FLEXPLUGINS_FAILED_AUTH_PER_ACCOUNT"
 ENV_FAILED_AUTH_WINDOW = "FLEXPLUGINS_FAILED_AUTH_WINDOW_SECONDS"
+ENV_ALLOWED_ORIGINS = "FLEXPLUGINS_ALLOWED_ORIGINS"
 
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)
+
+
+def origin_of(url: str) -> str:
+    """An origin as browsers send it: lowercase scheme and host, no default port, no path."""
+    text = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text.lower()
+    if not parts.scheme or not parts.hostname:
+        return text.lower()  # "null", or something no browser sends
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    suffix = "" if port is None or port == default else f":{port}"
+    return f"{parts.scheme.lower()}://{host}{suffix}"
+
+
+def _origins(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name) or ""
+    return tuple(origin_of(item) for item in raw.split(",") if item.strip())
 
 
 def _float(name: str, default: float) -> float:
@@ -70,6 +93,8 @@ class Settings:
     failed_auth_per_address: int = 10
     failed_auth_per_account: int = 100
     failed_auth_window_seconds: float = 60.0
+    # Browser origins (besides the server's own) allowed to make API writes; "*" allows any.
+    allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -92,6 +117,7 @@ class Settings:
             failed_auth_per_address=_int(ENV_FAILED_AUTH_PER_ADDRESS, 10),
             failed_auth_per_account=_int(ENV_FAILED_AUTH_PER_ACCOUNT, 100),
             failed_auth_window_seconds=_float(ENV_FAILED_AUTH_WINDOW, 60.0),
+            allowed_origins=_origins(ENV_ALLOWED_ORIGINS),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(settings, **clean)  # type: ignore[arg-type]
@@ -118,4 +144,5 @@ class Settings:
             ENV_FAILED_AUTH_PER_ADDRESS: str(self.failed_auth_per_address),
             ENV_FAILED_AUTH_PER_ACCOUNT: str(self.failed_auth_per_account),
             ENV_FAILED_AUTH_WINDOW: str(self.failed_auth_window_seconds),
+            ENV_ALLOWED_ORIGINS: ",".join(self.allowed_origins),
         }

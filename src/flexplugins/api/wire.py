@@ -5,18 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..domain.errors import ApiError, headers_too_large, invalid, too_large, unsupported_media
+from ..config import origin_of
+from ..domain.errors import ApiError, forbidden, headers_too_large, invalid, too_large, unsupported_media
 from ..domain.model import Page
 from ..storage.paging import Cursor
 
@@ -80,13 +82,41 @@ def api_base(request: Request, internal_prefix: str) -> str:
     return base_url(request) + internal_prefix
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def check_request(request: Request) -> None:
-    """Refuse what no operation can serve: oversized headers, a NUL in the path (no identifier holds one)."""
-    size = sum(len(name) + len(value) for name, value in request.scope["headers"])
+    """Refuse what no operation can serve: oversized headers, a NUL in the path (no identifier holds
+    one), and a write sent by a browser page of another site."""
+    scope = request.scope
+    size = sum(len(name) + len(value) for name, value in scope["headers"])
     if size > MAX_HEADER_BYTES:
         raise headers_too_large(f"The request headers are larger than the limit of {MAX_HEADER_BYTES} bytes")
-    if "\x00" in request.scope["path"]:
+    if "\x00" in scope["path"]:
         raise invalid("The request path must not contain NUL characters")
+    if scope["method"] not in _SAFE_METHODS:
+        check_origin(request)
+
+
+def check_origin(request: Request) -> None:
+    """A write whose Origin names another site is refused (403) before its credentials are used.
+
+    Browsers send Origin with every cross-site POST, and attach Basic credentials they cached
+    from an earlier prompt; the vendor's clients send no Origin. The server's own origin (its
+    public URL, else the request's scheme and Host) and FLEXPLUGINS_ALLOWED_ORIGINS pass.
+    """
+    sent = request.headers.get("origin")
+    if sent is None:
+        return
+    origin = origin_of(sent)
+    own = origin_of(base_url(request))
+    allowed: tuple[str, ...] = request.app.state.settings.allowed_origins
+    if origin == own or origin in allowed or "*" in allowed:
+        return
+    raise forbidden(
+        f"Writes from a web page of another site are refused: Origin {sent[:200]!r} is neither this "
+        f"server's ({own}) nor listed in FLEXPLUGINS_ALLOWED_ORIGINS"
+    )
 
 
 def flex_metadata(request: Request) -> str | None:
@@ -253,6 +283,19 @@ class PageTokens:
         except ValueError:
             raise refused from None
         return Cursor(parts[1], value)  # type: ignore[arg-type]
+
+
+# Pages larger than this are built in the thread pool: a 1,000-item page takes milliseconds to
+# query and render, which on the event loop would hold up every other request. Small pages, the
+# hot reads, stay on the loop (no thread hop).
+LARGE_PAGE = 100
+
+
+async def build_list(paging: PageRequest, build: Callable[[], Response]) -> Response:
+    """Run a list endpoint's queries and rendering: on the loop for a small page, else in a thread."""
+    if paging.size > LARGE_PAGE:
+        return await run_in_threadpool(build)
+    return build()
 
 
 def page_request(request: Request, scope: str) -> PageRequest:
