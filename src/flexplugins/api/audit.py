@@ -13,7 +13,7 @@ from ..domain.errors import invalid
 from ..domain.model import AuditEvent
 from ..service import audit as service
 from .auth import caller
-from .wire import date, json_response, list_body, page_request
+from .wire import build_list, date, json_response, list_body, page_request
 
 PATH = "/flexplugins/v1/AuditEvents"
 
@@ -36,9 +36,13 @@ async def list_events(request: Request) -> Response:
         raise invalid(f"ResourceSid must be a SID (got {resource!r})")
     scope = f"{who.account_sid}:audit:{resource or ''}"
     paging = page_request(request, scope)
-    page = service.list_page(request.app.state.db, who, paging.size, paging.cursor, resource)
-    items = [event_json(event) for event in page.items]
-    return json_response(list_body(request, PATH, "audit_events", scope, paging, page, items))
+
+    def build() -> Response:
+        page = service.list_page(request.app.state.db, who, paging.size, paging.cursor, resource)
+        items = [event_json(event) for event in page.items]
+        return json_response(list_body(request, PATH, "audit_events", scope, paging, page, items))
+
+    return await build_list(paging, build)
 
 
 routes = [Route(PATH, list_events, methods=["GET"])]

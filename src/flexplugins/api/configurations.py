@@ -13,7 +13,7 @@ from ..domain.model import Configuration, ConfiguredPlugin, Principal
 from ..service import configurations as service
 from .auth import caller
 from .cache import cached_read
-from .wire import base_url, date, flex_metadata, json_response, list_body, page_request, read_form
+from .wire import base_url, build_list, date, flex_metadata, json_response, list_body, page_request, read_form
 
 PATH = "/v1/PluginService/Configurations"
 
@@ -85,10 +85,14 @@ async def fetch_configuration(request: Request, who: Principal) -> Response:
 async def list_configurations(request: Request, who: Principal) -> Response:
     scope = f"{who.account_sid}:configurations"
     paging = page_request(request, scope)
-    page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)
-    base = base_url(request)
-    items = [configuration_json(configuration, base) for configuration in page.items]
-    return json_response(list_body(request, PATH, "configurations", scope, paging, page, items))
+
+    def build() -> Response:
+        page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)
+        base = base_url(request)
+        items = [configuration_json(configuration, base) for configuration in page.items]
+        return json_response(list_body(request, PATH, "configurations", scope, paging, page, items))
+
+    return await build_list(paging, build)
 
 
 async def archive_configuration(request: Request) -> Response:
@@ -105,11 +109,16 @@ async def list_configured_plugins(request: Request, who: Principal) -> Response:
     key = request.path_params["sid"]
     scope = f"{who.account_sid}:configured_plugins:{key}"
     paging = page_request(request, scope)
-    configuration, page = service.list_configured(request.app.state.db, who, key, paging.size, paging.cursor)
-    base = base_url(request)
-    items = [configured_plugin_json(item, base) for item in page.items]
-    path = f"{PATH}/{configuration.sid}/Plugins"
-    return json_response(list_body(request, path, "plugins", scope, paging, page, items))
+
+    def build() -> Response:
+        db = request.app.state.db
+        configuration, page = service.list_configured(db, who, key, paging.size, paging.cursor)
+        base = base_url(request)
+        items = [configured_plugin_json(item, base) for item in page.items]
+        path = f"{PATH}/{configuration.sid}/Plugins"
+        return json_response(list_body(request, path, "plugins", scope, paging, page, items))
+
+    return await build_list(paging, build)
 
 
 @cached_read

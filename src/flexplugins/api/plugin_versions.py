@@ -14,7 +14,7 @@ from ..domain.model import PluginVersion, Principal
 from ..service import plugin_versions as service
 from .auth import caller
 from .cache import cached_read
-from .wire import base_url, date, flex_metadata, json_response, list_body, page_request, read_form
+from .wire import base_url, build_list, date, flex_metadata, json_response, list_body, page_request, read_form
 
 PATH = "/v1/PluginService/Plugins/{plugin}/Versions"
 
@@ -74,11 +74,15 @@ async def list_versions(request: Request, who: Principal) -> Response:
     plugin_key = request.path_params["plugin"]
     scope = f"{who.account_sid}:plugin_versions:{plugin_key}"
     paging = page_request(request, scope)
-    _, page = service.list_page(request.app.state.db, who, plugin_key, paging.size, paging.cursor)
-    base = base_url(request)
-    items = [version_json(version, base) for version in page.items]
-    path = f"/v1/PluginService/Plugins/{quote(plugin_key)}/Versions"
-    return json_response(list_body(request, path, "plugin_versions", scope, paging, page, items))
+
+    def build() -> Response:
+        _, page = service.list_page(request.app.state.db, who, plugin_key, paging.size, paging.cursor)
+        base = base_url(request)
+        items = [version_json(version, base) for version in page.items]
+        path = f"/v1/PluginService/Plugins/{quote(plugin_key)}/Versions"
+        return json_response(list_body(request, path, "plugin_versions", scope, paging, page, items))
+
+    return await build_list(paging, build)
 
 
 async def archive_version(request: Request) -> Response:

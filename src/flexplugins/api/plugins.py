@@ -13,7 +13,7 @@ from ..domain.model import Plugin, Principal
 from ..service import plugins as service
 from .auth import caller
 from .cache import cached_read
-from .wire import base_url, date, flex_metadata, json_response, list_body, page_request, read_form
+from .wire import base_url, build_list, date, flex_metadata, json_response, list_body, page_request, read_form
 
 PATH = "/v1/PluginService/Plugins"
 
@@ -65,12 +65,16 @@ async def fetch_plugin(request: Request, who: Principal) -> Response:
 @cached_read
 async def list_plugins(request: Request, who: Principal) -> Response:
     paging = page_request(request, f"{who.account_sid}:plugins")
-    page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)
-    base = base_url(request)
-    items = [plugin_json(plugin, base) for plugin in page.items]
-    return json_response(
-        list_body(request, PATH, "plugins", f"{who.account_sid}:plugins", paging, page, items)
-    )
+
+    def build() -> Response:
+        page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)
+        base = base_url(request)
+        items = [plugin_json(plugin, base) for plugin in page.items]
+        return json_response(
+            list_body(request, PATH, "plugins", f"{who.account_sid}:plugins", paging, page, items)
+        )
+
+    return await build_list(paging, build)
 
 
 async def update_plugin(request: Request) -> Response:

@@ -16,7 +16,7 @@ from ..domain.release_changes import ActivePrecondition
 from ..service import releases as service
 from .auth import caller
 from .cache import cached_read
-from .wire import base_url, date, flex_metadata, json_response, list_body, page_request, read_form
+from .wire import base_url, build_list, date, flex_metadata, json_response, list_body, page_request, read_form
 
 PATH = "/v1/PluginService/Releases"
 
@@ -83,10 +83,14 @@ async def fetch_release(request: Request, who: Principal) -> Response:
 async def list_releases(request: Request, who: Principal) -> Response:
     scope = f"{who.account_sid}:releases"
     paging = page_request(request, scope)
-    page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)
-    base = base_url(request)
-    items = [release_json(release, base) for release in page.items]
-    return json_response(list_body(request, PATH, "releases", scope, paging, page, items))
+
+    def build() -> Response:
+        page = service.list_page(request.app.state.db, who, paging.size, paging.cursor)
+        base = base_url(request)
+        items = [release_json(release, base) for release in page.items]
+        return json_response(list_body(request, PATH, "releases", scope, paging, page, items))
+
+    return await build_list(paging, build)
 
 
 routes = [
