@@ -26,7 +26,7 @@ SIZE = 20 * 1024 * 1024 - 100
 # Resident memory the server may gain while the readers are mid-stream. Holding the bundle once
 # per reader would take READERS x 20 MiB = 400 MiB.
 BOUND = 64 * 1024 * 1024
-HOLD_SECONDS = 3.0
+HOLD_SECONDS = 5.0
 
 
 def _rss(pid: int) -> int:
