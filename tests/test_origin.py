@@ -46,6 +46,7 @@ def _writes(http: httpx.Client) -> list[tuple[str, dict[str, str] | bytes]]:
         ),
         (f"{API}/Configurations/{configuration['sid']}/Archive", {}),
         (f"{API}/Releases", {"ConfigurationId": configuration["sid"]}),
+        ("/flexplugins/v1/Releases", {"Enable": "origin-target@1.0.0"}),
         ("/flexplugins/v1/Bundles", b"console.log('planted');"),
     ]
 

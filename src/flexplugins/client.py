@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from . import __version__
+from .origins import origin_of
 
 API = "/v1/PluginService"
 BUNDLES = "/flexplugins/v1/Bundles"
@@ -504,8 +505,9 @@ class Client:
         return Bundle.from_json(body)
 
     def fetch_bundle(self, url: str) -> bytes:
-        """The bytes at a bundle URL. Credentials (which private bundles need) go only to this server."""
-        if url.startswith(("http://", "https://")) and not url.startswith(self.url + "/"):
+        """The bytes at a bundle URL. Credentials (which private bundles need) go only to this server's
+        origin, however its URL is written (case, default port, query string)."""
+        if url.startswith(("http://", "https://")) and origin_of(url) != origin_of(self.url):
             return self._request("GET", url, auth=None).content
         return self._request("GET", url).content
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from .origins import origin_of
 from .storage.db import sqlite_url_for
 
 ENV_DATABASE_URL = "FLEXPLUGINS_DATABASE_URL"
@@ -34,22 +34,6 @@ ENV_ALLOWED_ORIGINS = "FLEXPLUGINS_ALLOWED_ORIGINS"
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)
-
-
-def origin_of(url: str) -> str:
-    """An origin as browsers send it: lowercase scheme and host, no default port, no path."""
-    text = url.strip().rstrip("/")
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return text.lower()
-    if not parts.scheme or not parts.hostname:
-        return text.lower()  # "null", or something no browser sends
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    suffix = "" if port is None or port == default else f":{port}"
-    return f"{parts.scheme.lower()}://{host}{suffix}"
 
 
 def _origins(name: str) -> tuple[str, ...]:

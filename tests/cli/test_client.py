@@ -25,6 +25,12 @@ def test_typed_results_and_paging(server: LiveServer, account: Credentials) -> N
         version = client.create_version("paged-0", "1.0.0", bundle.url, changelog="c", private=True)
         assert version.private and client.fetch_version("paged-0", "1.0.0").sid == version.sid
         assert client.fetch_bundle(bundle.url) == b"console.log(1);"
+        # The same server's URL, spelled otherwise, still gets the credentials a private bundle needs.
+        named = server.url.replace("127.0.0.1", "LocalHost")
+        with Client(named, account.sid, account.token) as by_name:
+            respelled = by_name.upload_bundle(b"console.log(1);").url  # as the server wrote it
+            assert respelled.startswith("http://localhost:")
+            assert by_name.fetch_bundle(respelled + "?v=1") == b"console.log(1);"
         # Another host (here the same server under another name) gets no credentials.
         elsewhere = bundle.url.replace("127.0.0.1", "localhost")
         with pytest.raises(FlexPluginsError) as refused:

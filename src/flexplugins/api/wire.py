@@ -17,9 +17,9 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..config import origin_of
 from ..domain.errors import ApiError, forbidden, headers_too_large, invalid, too_large, unsupported_media
 from ..domain.model import Page
+from ..origins import origin_of
 from ..storage.paging import Cursor
 
 MORE_INFO = "https://www.twilio.com/docs/errors/"
