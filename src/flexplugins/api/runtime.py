@@ -19,8 +19,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain.errors import ApiError
+from ..domain.model import Principal
 from ..service import accounts
 from ..service import runtime as service
+from ..storage.db import Database
 from .auth import reader
 from .cache import ResponseCache
 from .wire import date, error_response
@@ -96,6 +98,13 @@ def _respond(request: Request, body: bytes, etag: str, media_type: str, cache: s
     return Response(body if request.method != "HEAD" else b"", 200, headers, media_type)
 
 
+def _render(db: Database, who: Principal, kind: str) -> tuple[bytes, str]:
+    manifest = service.manifest(db, who)
+    body = orjson.dumps(manifest_json(manifest) if kind == "manifest" else import_map_json(manifest))
+    release = manifest.release.sid if manifest.release else "none"
+    return body, _etag(f"{release}.{kind}", body)
+
+
 async def _runtime(request: Request, kind: str) -> Response:
     """The manifest or import map, rendered once per release (and bundle upload) per process."""
     media_type = "application/json" if kind == "manifest" else "application/importmap+json"
@@ -106,11 +115,9 @@ async def _runtime(request: Request, kind: str) -> Response:
         seq = await accounts.change_seq(db, who.account_sid)
         rendered = responses.get(who.account_sid, seq, ("runtime", kind))
         if rendered is None:
-            manifest = await run_in_threadpool(service.manifest, db, who)
-            body = orjson.dumps(manifest_json(manifest) if kind == "manifest" else import_map_json(manifest))
-            release = manifest.release.sid if manifest.release else "none"
-            rendered = (body, _etag(f"{release}.{kind}", body))
-            responses.put(who.account_sid, seq, ("runtime", kind), rendered, len(body))
+            # Queried and rendered in the thread pool: a release of 1,000 plugins is hundreds of KiB.
+            rendered = await run_in_threadpool(_render, db, who, kind)
+            responses.put(who.account_sid, seq, ("runtime", kind), rendered, len(rendered[0]))
     except ApiError as error:
         response = error_response(error)
         response.headers.update(CORS)
