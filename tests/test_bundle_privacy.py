@@ -196,3 +196,28 @@ def test_a_bundle_that_can_still_become_private_is_never_cached_as_immutable(
 def test_the_private_flag_is_read_like_the_apis_booleans(http: httpx.Client, flag: str) -> None:
     data = f"console.log('flag {flag.strip()} {uuid.uuid4().hex}');".encode()
     assert _upload(http, data, Private=flag)["private"] is True
+
+
+def test_the_privacy_lookup_is_an_indexed_equality(server: LiveServer, account: Credentials) -> None:
+    """Serving asks one primary-key lookup of the bundle and an index equality on the versions
+    (plugin_versions.bundle_sha256), never a scan of the account's versions by URL."""
+    from flexplugins.storage import bundles as store
+
+    # The statement serving runs to locate a bundle and its privacy, with this account's values.
+    statement = store._info.params(account=account.sid, sha256="0" * 64)
+    dialect = server.db.read_engine.dialect
+    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    assert " like " not in sql.lower()
+    with server.db.read_engine.connect() as conn:
+        if server.db.is_sqlite:
+            plan = " | ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+            assert "USING INDEX ix_plugin_versions_bundle (account_sid=? AND bundle_sha256=?)" in plan, plan
+            assert "SCAN plugin_versions" not in plan, plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # what an index can answer, it then does
+            try:
+                plan = " | ".join(str(row[0]) for row in conn.exec_driver_sql("EXPLAIN " + sql))
+            finally:
+                conn.exec_driver_sql("RESET enable_seqscan")
+            assert "ix_plugin_versions_bundle" in plan, plan
+            assert "Seq Scan on plugin_versions" not in plan, plan
