@@ -112,7 +112,11 @@ class _NoSniff:
 
         async def send_nosniff(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), _NOSNIFF]
+                headers = message.get("headers")
+                if type(headers) is list:
+                    headers.append(_NOSNIFF)  # each response's own list (a cached one is copied)
+                else:
+                    message["headers"] = [*(headers or ()), _NOSNIFF]
             await send(message)
 
         await self.app(scope, receive, send_nosniff)
