@@ -19,7 +19,7 @@ import httpx
 from flexplugins.domain.model import Principal
 from flexplugins.service import accounts, bundles
 from flexplugins.storage.db import Database
-from tests.serving import serve
+from tests.serving import ServeProcess, serve
 
 READERS = 20
 SIZE = 20 * 1024 * 1024 - 100
@@ -63,6 +63,45 @@ def _slow_reader(port: int, path: str, stop: threading.Event, seen: list[int]) -
         seen.append(got)
 
 
+def _measure(proc: ServeProcess, path: str, data: bytes) -> None:
+    """A full read is correct; then READERS slow readers hold the server's memory within BOUND."""
+    port = int(proc.url.rsplit(":", 1)[1])
+    # A full read is correct, and leaves the process as warm as it will be.
+    whole = httpx.get(proc.url + path, timeout=60)
+    assert whole.status_code == 200
+    assert hashlib.sha256(whole.content).digest() == hashlib.sha256(data).digest()
+    assert int(whole.headers["content-length"]) == len(data)
+    del whole
+    head = httpx.head(proc.url + path, timeout=10)
+    assert head.status_code == 200 and int(head.headers["content-length"]) == len(data)
+    time.sleep(0.5)
+    baseline = _rss(proc.popen.pid)
+
+    stop = threading.Event()
+    seen: list[int] = []
+    threads = [
+        threading.Thread(target=_slow_reader, args=(port, path, stop, seen), daemon=True)
+        for _ in range(READERS)
+    ]
+    for thread in threads:
+        thread.start()
+    peak = baseline
+    deadline = time.monotonic() + HOLD_SECONDS
+    while time.monotonic() < deadline:
+        peak = max(peak, _rss(proc.popen.pid))
+        time.sleep(0.05)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    assert len(seen) == READERS and min(seen) > 0, seen
+    grown = peak - baseline
+    assert grown < BOUND, f"resident memory grew by {grown / 2**20:.0f} MiB (bound {BOUND / 2**20:.0f} MiB)"
+    # Nothing was left behind: the server still answers.
+    assert httpx.get(proc.url + "/healthz", timeout=10).status_code == 200
+    if os.environ.get("FLEXPLUGINS_TEST_VERBOSE"):
+        print(f"{path[:40]}: baseline {baseline / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB")
+
+
 def test_twenty_slow_readers_of_a_20_mib_bundle_keep_memory_flat(database_url: str, tmp_path: Path) -> None:
     db = Database(database_url)
     db.upgrade()
@@ -74,43 +113,28 @@ def test_twenty_slow_readers_of_a_20_mib_bundle_keep_memory_flat(database_url: s
     db.dispose()
     proc = serve(database_url, tmp_path)
     try:
-        port = int(proc.url.rsplit(":", 1)[1])
-        path = bundles.path_of(account.sid, info.sha256)
-        # A full read is correct, and leaves the process as warm as it will be.
-        whole = httpx.get(proc.url + path, timeout=60)
-        assert whole.status_code == 200
-        assert hashlib.sha256(whole.content).hexdigest() == info.sha256
-        assert int(whole.headers["content-length"]) == len(data)
-        del whole
-        head = httpx.head(proc.url + path, timeout=10)
-        assert head.status_code == 200 and int(head.headers["content-length"]) == len(data)
-        time.sleep(0.5)
-        baseline = _rss(proc.popen.pid)
+        _measure(proc, bundles.path_of(account.sid, info.sha256), data)
+    finally:
+        proc.stop()
 
-        stop = threading.Event()
-        seen: list[int] = []
-        threads = [
-            threading.Thread(target=_slow_reader, args=(port, path, stop, seen), daemon=True)
-            for _ in range(READERS)
-        ]
-        for thread in threads:
-            thread.start()
-        peak = baseline
-        deadline = time.monotonic() + HOLD_SECONDS
-        while time.monotonic() < deadline:
-            peak = max(peak, _rss(proc.popen.pid))
-            time.sleep(0.05)
-        stop.set()
-        for thread in threads:
-            thread.join(10)
-        assert len(seen) == READERS and min(seen) > 0, seen
-        grown = peak - baseline
-        assert grown < BOUND, (
-            f"resident memory grew by {grown / 2**20:.0f} MiB (bound {BOUND / 2**20:.0f} MiB)"
-        )
-        # Nothing was left behind: the server still answers, and HEAD reads no body.
-        assert httpx.get(proc.url + "/healthz", timeout=10).status_code == 200
-        if os.environ.get("FLEXPLUGINS_TEST_VERBOSE"):
-            print(f"baseline {baseline / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB")
+
+def test_twenty_slow_readers_of_a_20_mib_hosted_asset_keep_memory_flat(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The same bytes deployed as a Public Serverless asset, read at its environment's direct URL."""
+    from tests.vendor.test_hosting import deploy
+
+    db = Database(database_url)
+    db.upgrade()
+    account, token = accounts.create_account(db)
+    db.dispose()
+    data = _bundle_bytes()
+    proc = serve(database_url, tmp_path)
+    try:
+        with httpx.Client(base_url=proc.url, auth=(account.sid, token), timeout=120) as http:
+            asset_path = "/plugins/plugin-big/1.0.0/bundle.js"
+            deployed = deploy(http, {asset_path: (data, "application/javascript", "Public")})
+        domain = deployed["environment"]["domain_name"]
+        _measure(proc, f"/serverless/assets/{domain}{asset_path}", data)
     finally:
         proc.stop()

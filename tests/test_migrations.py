@@ -43,14 +43,6 @@ def upgrade_to(db: Database, revision: str) -> None:
         command.upgrade(config, revision)
 
 
-def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(config).get_current_head()
-
-
 def test_the_migrations_build_the_declared_schema(empty_url: str) -> None:
     db = Database(empty_url)
     try:

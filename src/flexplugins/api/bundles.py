@@ -103,14 +103,21 @@ async def serve_bundle(request: Request) -> Response:
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    headers["Content-Length"] = str(info.size)
+    return await stored_bytes(request, info, headers, service.SERVED_CONTENT_TYPE)
+
+
+async def stored_bytes(
+    request: Request, info: BundleInfo, headers: dict[str, str], media_type: str
+) -> Response:
+    """A 200 with the bytes of a stored bundle or asset: none for HEAD, one read when small, else
+    streamed slice by slice. The one way the store's bytes are served (bundles, hosted assets)."""
+    headers = {**headers, "Content-Length": str(info.size)}
     if request.method == "HEAD":
-        return Response(status_code=200, headers=headers, media_type=service.SERVED_CONTENT_TYPE)
+        return Response(status_code=200, headers=headers, media_type=media_type)
     if info.size <= CHUNK:
         data = await _read(request, info, 0, info.size)
-        return Response(data, 200, headers=headers, media_type=service.SERVED_CONTENT_TYPE)
-    stream = _slices(request, info)
-    return StreamingResponse(stream, 200, headers=headers, media_type=service.SERVED_CONTENT_TYPE)
+        return Response(data, 200, headers=headers, media_type=media_type)
+    return StreamingResponse(_slices(request, info), 200, headers=headers, media_type=media_type)
 
 
 def _slice_reads(request: Request) -> anyio.CapacityLimiter:

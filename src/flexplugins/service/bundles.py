@@ -89,7 +89,13 @@ def upload(
 
 
 def store_asset(
-    db: Database, account_sid: str, data: bytes, content_type: str | None, max_bytes: int
+    db: Database,
+    account_sid: str,
+    data: bytes,
+    content_type: str | None,
+    max_bytes: int,
+    *,
+    private: bool = False,
 ) -> BundleInfo:
     """Store the bytes of any asset, JavaScript or not (a source map, an image), under the same
     account + SHA-256 key as bundles; only the size limit applies. The Serverless asset versions
@@ -98,7 +104,7 @@ def store_asset(
         raise too_large(f"The asset is {len(data)} bytes; the largest accepted is {max_bytes} bytes")
     media = (content_type or "").split(";")[0].strip().lower()[:100] or "application/octet-stream"
     digest = hashlib.sha256(data).hexdigest()
-    info = BundleInfo(account_sid, digest, integrity(data), len(data), media, now())
+    info = BundleInfo(account_sid, digest, integrity(data), len(data), media, now(), private)
     return bundle_store(db).put(Bundle(info, data))[0]
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..domain.bundles import bundle_key
 from ..domain.imports import AuditRow, ConfigurationRow, PluginRow, ReleaseRow, VersionRow
 from .tables import (
     accounts,
@@ -100,6 +101,9 @@ def insert_plugin(conn: Connection, account_sid: str, row: PluginRow) -> int:
 def insert_version(
     conn: Connection, account_sid: str, plugin_id: int, row: VersionRow, plugin_url: str
 ) -> int:
+    # As a version created through the API: the bundle of this account its URL names, by identity.
+    hosted = bundle_key(plugin_url)
+    bundle_sha256 = hosted[1] if hosted is not None and hosted[0] == account_sid else None
     return int(
         conn.execute(
             plugin_versions.insert()
@@ -109,6 +113,7 @@ def insert_version(
                 plugin_id=plugin_id,
                 version=row.version,
                 plugin_url=plugin_url,
+                bundle_sha256=bundle_sha256,
                 changelog=row.changelog,
                 private=row.private,
                 archived=row.archived,

@@ -8,7 +8,6 @@ runtime token); anyone else learns nothing, not even that the path exists.
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,6 +17,7 @@ from ...domain.serverless import hosted_domain
 from ...service import bundles
 from ...service.serverless import hosting
 from ..auth import reader
+from ..bundles import stored_bytes
 from ..vendor_hosts import ASSETS_PREFIX
 from ..wire import check_request
 
@@ -83,15 +83,11 @@ async def serve_asset(request: Request) -> Response:
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    store = bundles.bundle_store(db)
-    if request.method == "HEAD":
-        info = store.info(found.account_sid, found.sha256)
-        size = 0 if info is None else info.size
-        return Response(b"", 200, headers={**headers, "Content-Length": str(size)}, media_type=media)
-    bundle = await run_in_threadpool(store.get, found.account_sid, found.sha256)
-    if bundle is None:
+    info = bundles.bundle_store(db).info(found.account_sid, found.sha256)
+    if info is None:
         raise not_found(f"The requested resource {path} was not found")
-    return Response(bundle.data, 200, headers=headers, media_type=media)
+    # Streamed like every bundle: a slow reader of a large asset holds one slice, not the whole.
+    return await stored_bytes(request, info, headers, media)
 
 
 async def preflight(request: Request) -> Response:

@@ -76,7 +76,9 @@ def create_version(
     with db.read() as conn:
         owner = service(conn, who.account_sid, service_key)
         find(conn, who.account_sid, owner.id, owner.sid, asset_key)
-    info = bundles.store_asset(db, who.account_sid, content, content_type, max_bytes)
+    # Bytes of a Protected or Private asset are private from the moment they are stored.
+    private = clean_visibility != "public"
+    info = bundles.store_asset(db, who.account_sid, content, content_type, max_bytes, private=private)
     with db.write() as conn:
         db.lock_account(conn, who.account_sid)
         owner = service(conn, who.account_sid, service_key)
