@@ -331,3 +331,20 @@ def test_numbers_in_plugins_json_that_no_column_holds(http: httpx.Client, seeded
         response = http.post(f"{API}/Configurations", data={"Name": "n", "Plugins": value})
         assert assert_vendor_4xx(response)["code"] == 20001, phase
     assert state(http) == before
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_deeply_nested_json_in_every_other_json_field(http: httpx.Client, depth: int) -> None:
+    """The other JSON the API parses: a build's Dependencies and the Flex Configuration body."""
+    service = http.post("/serverless/v1/Services", data={"UniqueName": "deep", "FriendlyName": "deep"})
+    assert service.status_code == 201, service.text
+    builds = f"/serverless/v1/Services/{service.json()['sid']}/Builds"
+    for value in _nested(depth):
+        response = http.post(builds, data={"Dependencies": value})
+        assert assert_vendor_4xx(response)["code"] in (20001, 20413), value[:40]
+        body = '{"account_sid": ' + value + "}"
+        response = http.post(
+            "/v1/Configuration", content=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        assert_vendor_4xx(response)
+    assert http.get(builds).json()["builds"] == []

@@ -26,12 +26,20 @@ class FlexConfiguration:
     date_updated: datetime
 
 
+def _shown(value: Any) -> str:
+    """A client's value, short, for an error message. JSON arrays and objects are only named: str()
+    of one nested a thousand deep raises RecursionError (a 500 instead of this 400)."""
+    if isinstance(value, list | dict):
+        return f"a JSON {'array' if isinstance(value, list) else 'object'}"
+    return repr(str(value)[:40])
+
+
 def account_sid(value: Any, caller: str) -> None:
     """A given account_sid must be the caller's own (the vendor's clients echo it back)."""
     if value is None:
         return
     if not isinstance(value, str) or not sids.is_sid(value, sids.ACCOUNT):
-        raise invalid(f"account_sid must be an account SID (got {str(value)[:40]!r})")
+        raise invalid(f"account_sid must be an account SID (got {_shown(value)})")
     if sids.normalise(value) != caller:
         raise invalid("account_sid must be the SID of the account whose credentials were sent")
 
@@ -41,7 +49,7 @@ def ui_version(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > 32 or not _UI_VERSION_RE.match(value):
         raise invalid(
-            f"ui_version must be a version such as {DEFAULT_UI_VERSION!r} (got {str(value)[:40]!r})"
+            f"ui_version must be a version such as {DEFAULT_UI_VERSION!r} (got {_shown(value)})"
         )
     return value
 
@@ -52,7 +60,7 @@ def service_sids(value: Any) -> list[str]:
     out: list[str] = []
     for item in items:
         if not isinstance(item, str) or not sids.is_sid(item, sids.SERVERLESS_SERVICE):
-            raise invalid(f"serverless_service_sids must hold ZS SIDs (got {str(item)[:40]!r})")
+            raise invalid(f"serverless_service_sids must hold ZS SIDs (got {_shown(item)})")
         sid = sids.normalise(item)
         if sid not in out:
             out.append(sid)
