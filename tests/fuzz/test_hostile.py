@@ -311,6 +311,7 @@ def test_page_times_page_size_past_32_bits(
         f"{API}/Configurations/{seeded['configuration']}/Plugins",
         f"{API}/Releases",
         "/flexplugins/v1/AuditEvents",
+        "/serverless/v1/Services",
     ]
     for path in lists:
         response = http.get(path, params=params)
