@@ -16,17 +16,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from . import __version__
+from .domain.bundles import bundle_key
 from .origins import origin_of
 
 API = "/v1/PluginService"
@@ -37,7 +37,6 @@ RUNTIME_MANIFEST = "/flexplugins/v1/Runtime/Manifest"
 ACTIVE = "Active"
 PAGE_SIZE = 1000
 CHUNK = 64 * 1024
-_BUNDLE_PATH = re.compile(r"/flexplugins/v1/Bundles/(AC[0-9a-f]{32})/([0-9a-f]{64})\.js$")
 
 
 class FlexPluginsError(Exception):
@@ -154,12 +153,9 @@ def integrity_of(data: bytes) -> str:
 
 
 def bundle_location(url: str) -> tuple[str, str] | None:
-    """(account SID, SHA-256) when `url` names a bundle of a flexplugins bundle store (any host)."""
-    try:
-        found = _BUNDLE_PATH.search(urlsplit(url).path)
-    except ValueError:
-        return None
-    return None if found is None else (found.group(1), found.group(2))
+    """(account SID, SHA-256) when `url` names a bundle of a flexplugins bundle store (any host,
+    any spelling): the server's own reading of the URL (domain/bundles.py), not a match of its own."""
+    return bundle_key(url)
 
 
 def etag_of(release: Release | None) -> str:

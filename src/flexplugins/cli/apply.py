@@ -303,7 +303,7 @@ def carry_out(session: Session, plan: Plan) -> Release | None:
         bundle: dict[str, Any] | None = None
         if work.deploys and work.bundle_file is not None and work.data is not None:
             # Uploaded first, as deploy does: a bundle the server refuses leaves nothing of its plugin.
-            uploaded = workflow.upload(session, work.bundle_file, work.data)
+            uploaded = workflow.upload(session, work.bundle_file, work.data, declared.private)
             url = uploaded.url
             bundle = {"file": str(work.bundle_file), "size": uploaded.size, "integrity": uploaded.integrity}
         if work.new_plugin or work.plugin is None:

@@ -164,7 +164,8 @@ def _copy_bundle(source: Client, target: Client, entry: NewVersion, copies: dict
     if hashlib.sha256(data).hexdigest() != entry.copy_of:
         raise CliError(f"The source served other bytes than {entry.source_url} names for {label}")
     expected = integrity_of(data)
-    stored = target.upload_bundle(data)
+    # A private version's bundle is private on the target from the upload on, as deploy --private.
+    stored = target.upload_bundle(data, private=entry.private)
     if stored.integrity != expected or stored.sha256 != entry.copy_of or stored.size != len(data):
         raise CliError(
             f"The target stored the bundle of {label} with integrity {stored.integrity}, not {expected}"
