@@ -168,7 +168,7 @@ bundles = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("content_type", sa.String(100), nullable=False),
     # Read in slices (storage/bundles.py): on PostgreSQL the column is stored uncompressed
-    # (STORAGE EXTERNAL, set by migration 0005), so a slice reads only its own pages.
+    # (STORAGE EXTERNAL, set by migration 0006), so a slice reads only its own pages.
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("date_created", Timestamp, nullable=False),
     # Uploaded as private: served only to the account's callers, whatever versions point at it.

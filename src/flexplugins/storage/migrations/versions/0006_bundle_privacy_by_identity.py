@@ -1,7 +1,7 @@
 """bundle privacy by identity: bundles.private, plugin_versions.bundle_sha256, sliced bundle reads
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005_console_sessions
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from flexplugins.domain.bundles import bundle_key
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005_console_sessions"
 branch_labels = None
 depends_on = None
 
