@@ -1,11 +1,14 @@
 """Where a request's time goes: the ASGI app called in-process, without HTTP parsing or sockets.
 
     python bench/inprocess.py [--scale 0.02] [--requests 20000] [--only NAME] [--cprofile NAME] [--cold]
+                              [--metrics] [--access-log]
 
 Seeds a small SQLite account (bench/seed.py), then calls the app directly with a synthetic ASGI
 scope for each hot read and prints microseconds per request beside the bare Starlette baseline
 (bench/baseline.py) called the same way. `--cprofile NAME` prints the top functions of one
 endpoint; `--cold` empties the read cache (api/cache.py) before every request, to time misses.
+`--metrics` and `--access-log` turn on FLEXPLUGINS_METRICS and the access log (api/observe.py),
+to time what they add (send stderr to /dev/null with the access log on).
 This isolates the application's own cost; bench/run.py measures the whole server.
 """
 
@@ -137,7 +140,13 @@ async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/profile.db"
         seeded = seeding.seed(url, args.scale)
-        app = create_app(Settings(database_url=url, data_dir=Path(tmp)))
+        settings = Settings(
+            database_url=url,
+            data_dir=Path(tmp),
+            metrics="on" if args.metrics else "off",
+            access_log=args.access_log,
+        )
+        app = create_app(settings)
         stop = await lifespan(app)
         auth = b"Basic " + base64.b64encode(f"{seeded.account_sid}:{seeded.token}".encode())
         transport = httpx.ASGITransport(app=app)
@@ -173,6 +182,8 @@ def main() -> None:
     parser.add_argument("--only", help="only endpoints whose name contains this")
     parser.add_argument("--cprofile", help="profile the endpoint whose name contains this")
     parser.add_argument("--cold", action="store_true", help="empty the read cache before every request")
+    parser.add_argument("--metrics", action="store_true", help="FLEXPLUGINS_METRICS=on")
+    parser.add_argument("--access-log", action="store_true", help="one JSON line per request on stderr")
     args = parser.parse_args()
     try:
         import uvloop

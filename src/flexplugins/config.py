@@ -29,6 +29,8 @@ ENV_FAILED_AUTH_PER_ADDRESS = "FLEXPLUGINS_FAILED_AUTH_PER_ADDRESS"
 ENV_FAILED_AUTH_PER_ACCOUNT = "FLEXPLUGINS_FAILED_AUTH_PER_ACCOUNT"
 ENV_FAILED_AUTH_WINDOW = "FLEXPLUGINS_FAILED_AUTH_WINDOW_SECONDS"
 ENV_ALLOWED_ORIGINS = "FLEXPLUGINS_ALLOWED_ORIGINS"
+ENV_METRICS = "FLEXPLUGINS_METRICS"
+ENV_ACCESS_LOG = "FLEXPLUGINS_ACCESS_LOG"
 
 
 def _int(name: str, default: int) -> int:
@@ -39,6 +41,8 @@ def _int(name: str, default: int) -> int:
 def _origins(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name) or ""
     return tuple(origin_of(item) for item in raw.split(",") if item.strip())
+def _flag(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() in ("1", "on", "true", "yes")
 
 
 def _float(name: str, default: float) -> float:
@@ -79,6 +83,10 @@ class Settings:
     failed_auth_window_seconds: float = 60.0
     # Browser origins (besides the server's own) allowed to make API writes; "*" allows any.
     allowed_origins: tuple[str, ...] = ()
+    # Who may read GET /metrics: off (the default), on, or token:<secret> (api/observe.py).
+    metrics: str = "off"
+    # One JSON line per request on stderr (api/observe.py).
+    access_log: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -102,6 +110,8 @@ class Settings:
             failed_auth_per_account=_int(ENV_FAILED_AUTH_PER_ACCOUNT, 100),
             failed_auth_window_seconds=_float(ENV_FAILED_AUTH_WINDOW, 60.0),
             allowed_origins=_origins(ENV_ALLOWED_ORIGINS),
+            metrics=os.environ.get(ENV_METRICS) or "off",
+            access_log=_flag(ENV_ACCESS_LOG),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(settings, **clean)  # type: ignore[arg-type]
@@ -129,4 +139,6 @@ class Settings:
             ENV_FAILED_AUTH_PER_ACCOUNT: str(self.failed_auth_per_account),
             ENV_FAILED_AUTH_WINDOW: str(self.failed_auth_window_seconds),
             ENV_ALLOWED_ORIGINS: ",".join(self.allowed_origins),
+            ENV_METRICS: self.metrics,
+            ENV_ACCESS_LOG: "on" if self.access_log else "off",
         }

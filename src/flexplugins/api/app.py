@@ -35,6 +35,7 @@ from . import (
 )
 from .auth import Authenticator
 from .cache import ResponseCache
+from .observe import MetricsAccess, Observe, request_id_of
 from .routing import Router
 from .serverless import assets as serverless_assets
 from .serverless import builds as serverless_builds
@@ -86,7 +87,13 @@ async def _client_gone(request: Request, error: Exception) -> Response:
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    log.exception(
+        "unexpected error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request_id_of(request.scope),
+        exc_info=error,
+    )
     return json_response(error_body(500, 20500, "An unexpected error occurred on the server"), 500)
 
 
@@ -126,7 +133,15 @@ class App(Starlette):
     """Starlette, with the headers every response carries added outside all of its middleware."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return _NoSniff(super().build_middleware_stack())
+        # Observe (request IDs, metrics, the access log) outside Starlette's error handling too,
+        # so that a 500 is counted, logged and carries its request ID like any other response.
+        settings: Settings = self.state.settings
+        observed = Observe(
+            super().build_middleware_stack(),
+            metrics=self.state.metrics_access,
+            access_log=settings.access_log,
+        )
+        return _NoSniff(observed)
 
 
 def create_app(settings: Settings, db: Database | None = None, *, migrate: bool = True) -> Starlette:
@@ -181,6 +196,7 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
     )
     app.router = Router(routes, lifespan=lifespan)
     app.state.settings = settings
+    app.state.metrics_access = MetricsAccess(settings.metrics)  # a bad setting fails here, not later
     app.state.db = database
     app.state.responses = ResponseCache()
     app.state.auth = Authenticator(database, settings)

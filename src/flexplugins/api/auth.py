@@ -19,6 +19,7 @@ from ..domain.errors import ApiError, forbidden, too_many_requests, unauthentica
 from ..domain.model import Principal
 from ..service import accounts
 from ..storage.db import Database
+from .observe import PRINCIPAL
 from .throttle import FailedAuthThrottle, account_key, client_address
 from .wire import check_request
 
@@ -96,6 +97,7 @@ def caller(request: Request) -> Principal:
     check_request(request)
     auth: Authenticator = request.app.state.auth
     who = auth.principal(request.headers.get("authorization"), client_address(request))
+    request.scope[PRINCIPAL] = who  # for the access log
     if who.runtime_only:
         raise forbidden("A runtime token can only read the runtime manifest and bundles")
     auth.limit(who)
@@ -107,5 +109,6 @@ def reader(request: Request) -> Principal:
     check_request(request)
     auth: Authenticator = request.app.state.auth
     who = auth.principal(request.headers.get("authorization"), client_address(request))
+    request.scope[PRINCIPAL] = who  # for the access log
     auth.limit(who)
     return who

@@ -20,6 +20,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import metrics
 from ..domain.model import Principal
 from ..service import accounts
 from .auth import caller
@@ -53,9 +54,9 @@ class ResponseCache:
 
     def get(self, account_sid: str, seq: int, key: Hashable) -> Any:
         table = self._tables.get(account_sid)
-        if table is None or table.seq != seq:
-            return None
-        return table.items.get(key)
+        found = None if table is None or table.seq != seq else table.items.get(key)
+        (metrics.READ_CACHE_MISS if found is None else metrics.READ_CACHE_HIT).inc()
+        return found
 
     def clear(self) -> None:
         self._tables.clear()

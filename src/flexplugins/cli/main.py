@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -59,6 +60,12 @@ def main() -> None:
     help="A throw-away server for test suites: a fresh database removed on exit; prints one JSON line "
     '{"url", "account_sid", "auth_token"} on stdout when ready (use with --port 0 for a free port).',
 )
+@click.option(
+    "--access-log",
+    is_flag=True,
+    default=False,
+    help="Write one JSON line per request to stderr (also FLEXPLUGINS_ACCESS_LOG=on).",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     host: str,
@@ -71,6 +78,7 @@ def serve(
     proxy_headers: bool,
     forwarded_allow_ips: str | None,
     ephemeral: bool,
+    access_log: bool,
     log_level: str,
 ) -> None:
     """Run the API server (migrating the database first)."""
@@ -95,6 +103,7 @@ def serve(
                 forwarded_allow_ips,
                 log_level,
                 ephemeral=True,
+                access_log=access_log,
             )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -111,6 +120,7 @@ def serve(
         forwarded_allow_ips,
         log_level,
         ephemeral=False,
+        access_log=access_log,
     )
 
 
@@ -127,8 +137,10 @@ def _serve(
     log_level: str,
     *,
     ephemeral: bool,
+    access_log: bool,
 ) -> None:
     from .. import server
+    from ..api.observe import MetricsAccess
     from ..proxy.certs import ca_cert_path, ensure_ca
 
     settings = Settings.from_env(
@@ -136,7 +148,13 @@ def _serve(
         data_dir=Path(data_dir) if data_dir else None,
         public_url=public_url,
         vendor_proxy=vendor_proxy,
+        access_log=True if access_log else None,
     )
+    try:
+        metrics_enabled = MetricsAccess(settings.metrics).enabled
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
     proxy_address = None
     if settings.vendor_proxy:
         try:
@@ -190,7 +208,29 @@ def _serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
     )
-    server.run(config, sockets, on_ready=announce)
+    with multiprocess_metrics(metrics_enabled and workers > 1):
+        server.run(config, sockets, on_ready=announce)
+
+
+@contextlib.contextmanager
+def multiprocess_metrics(shared: bool) -> Iterator[None]:
+    """PROMETHEUS_MULTIPROC_DIR for this run: with several workers, a fresh private directory (made
+    here, removed at exit) where each worker keeps its metrics for /metrics to add up; otherwise
+    unset, so that metrics stay in the one process. An inherited value is never used: files of an
+    earlier run would be counted again."""
+    from ..metrics import ENV_MULTIPROC_DIR, fresh_multiprocess_dir
+
+    os.environ.pop(ENV_MULTIPROC_DIR, None)
+    if not shared:
+        yield
+        return
+    directory = fresh_multiprocess_dir()
+    os.environ[ENV_MULTIPROC_DIR] = str(directory)
+    try:
+        yield
+    finally:
+        os.environ.pop(ENV_MULTIPROC_DIR, None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _ephemeral_account(db: Database, url: str) -> Callable[[], None]:

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .. import metrics
 from ..domain.errors import unavailable
 from .tables import accounts
 
@@ -75,6 +76,7 @@ class BatchedCounters:
             try:
                 found = await self._query(list(batch))
             except Exception as error:  # the database is down or the connection broke
+                metrics.database_error("counters", True)
                 await self._drop_connection()
                 for futures in batch.values():
                     for future in futures:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
+from .. import metrics
 from ..domain.errors import unavailable
 from . import tables
 from .counters import BatchedCounters, SyncCounters
@@ -156,11 +157,15 @@ class _Reading:
             return
         if isinstance(error, self._driver_error):
             self._reader.discard()
-            if isinstance(error, self._driver_unavailable):
+            down = isinstance(error, self._driver_unavailable)
+            metrics.database_error("read", down)
+            if down:
                 raise unavailable(_describe_text(str(error))) from error
         elif isinstance(error, exc.DBAPIError):
             self._reader.discard()
-            if _is_unavailable(error):
+            down = _is_unavailable(error)
+            metrics.database_error("read", down)
+            if down:
                 raise unavailable(_describe(error)) from error
 
 
@@ -208,7 +213,10 @@ class Database:
             with self._write_turn, self.write_engine.begin() as conn:
                 yield conn
         except exc.DBAPIError as error:
-            if _is_unavailable(error):
+            down = _is_unavailable(error)
+            if not isinstance(error, exc.IntegrityError):  # a rule the database holds, not a failure
+                metrics.database_error("write", down)
+            if down:
                 raise unavailable(_describe(error)) from error
             raise
 
