@@ -19,7 +19,19 @@ from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
 from ..service import accounts, server_key
 from ..storage.db import Database
-from . import apply, browse, export, imports, manage, promote, secret_key, tokens, vendor, workflow
+from . import (
+    apply,
+    backup,
+    browse,
+    export,
+    imports,
+    manage,
+    promote,
+    secret_key,
+    tokens,
+    vendor,
+    workflow,
+)
 from .local import database_option, fail, open_db, open_url, settings_for
 
 
@@ -384,7 +396,7 @@ def keys_revoke(account_sid: str, key_sid: str, database: str | None) -> None:
 
 @main.group("db")
 def db_group() -> None:
-    """Database migrations, and restoring an export file (db import)."""
+    """Database migrations, backups (db backup), and restoring an export file (db import)."""
 
 
 @db_group.command("upgrade")
@@ -404,6 +416,7 @@ def db_current(database: str | None) -> None:
 
 
 db_group.add_command(imports.db_import)
+db_group.add_command(backup.db_backup)
 main.add_command(tokens.tokens_group)
 main.add_command(vendor.vendor_env)
 main.add_command(secret_key.secret_key_group)
