@@ -14,13 +14,14 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
 from flexplugins.api.app import create_app
 from flexplugins.config import Settings
@@ -97,10 +98,15 @@ class _ThreadServer(uvicorn.Server):
         pass
 
 
-def start_server(settings: Settings) -> Iterator[LiveServer]:
+def start_server(
+    settings: Settings, prepare: Callable[[Starlette], object] | None = None
+) -> Iterator[LiveServer]:
+    """A real server in a thread; `prepare` may change the application first (add a route)."""
     db = Database(settings.database_url)
     db.upgrade()
     app = create_app(settings, db, migrate=False)
+    if prepare is not None:
+        prepare(app)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = _ThreadServer(config)
