@@ -1,14 +1,16 @@
 """Where a request's time goes: the ASGI app called in-process, without HTTP parsing or sockets.
 
     python bench/inprocess.py [--scale 0.02] [--requests 20000] [--only NAME] [--cprofile NAME] [--cold]
-                              [--rounds 1] [--metrics] [--access-log]
+                              [--rounds 1] [--metrics] [--access-log] [--observe]
 
 Seeds a small SQLite account (bench/seed.py), then calls the app directly with a synthetic ASGI
 scope for each hot read and prints microseconds per request beside the bare Starlette baseline
 (bench/baseline.py) called the same way. `--cprofile NAME` prints the top functions of one
 endpoint; `--cold` empties the read cache (api/cache.py) before every request, to time misses.
 `--metrics` and `--access-log` turn on FLEXPLUGINS_METRICS and the access log (api/observe.py),
-to time what they add (send stderr to /dev/null with the access log on).
+to time what they add (send stderr to /dev/null with the access log on). `--observe` times only
+that layer: the bare baseline alone and wrapped in it, with metrics off, on, and the access log too,
+interleaved in one process (the difference is what the layer costs a request).
 This isolates the application's own cost; bench/run.py measures the whole server.
 """
 
@@ -136,7 +138,31 @@ def endpoints(seeded: seeding.Seeded, page_url: str) -> list[tuple[str, str]]:
     ]
 
 
+async def observe_layer(args: argparse.Namespace) -> None:
+    from flexplugins.api.observe import MetricsAccess, Observe
+
+    auth = b"Basic " + base64.b64encode(b"AC00000000000000000000000000000001:x")
+    scope = scope_for("/x", auth)
+    apps: dict[str, App] = {
+        "bare Starlette baseline": baseline.app,
+        "+ request ID (metrics off)": Observe(baseline.app, metrics=MetricsAccess("off"), access_log=False),
+        "+ request ID, metrics on": Observe(baseline.app, metrics=MetricsAccess("on"), access_log=False),
+        "+ request ID, metrics, access log": Observe(baseline.app, metrics=MetricsAccess("on"), access_log=True),
+    }
+    best: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for name, app in apps.items():
+            us = await per_request_us(app, scope, args.requests)
+            best[name] = min(us, best.get(name, us))
+    base_us = best["bare Starlette baseline"]
+    for name, us in best.items():
+        print(f"{name:40} {us:8.2f} us  (+{us - base_us:5.2f} us)")
+
+
 async def main_async(args: argparse.Namespace) -> None:
+    if args.observe:
+        await observe_layer(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/profile.db"
         seeded = seeding.seed(url, args.scale)
@@ -191,6 +217,7 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="empty the read cache before every request")
     parser.add_argument("--metrics", action="store_true", help="FLEXPLUGINS_METRICS=on")
     parser.add_argument("--access-log", action="store_true", help="one JSON line per request on stderr")
+    parser.add_argument("--observe", action="store_true", help="time the request-ID/metrics/log layer alone")
     args = parser.parse_args()
     try:
         import uvloop

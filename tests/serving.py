@@ -53,6 +53,7 @@ def spawn(
     port: int | None = None,
     env: dict[str, str] | None = None,
     vendor_proxy: str | None = None,
+    args: list[str] | None = None,
 ) -> ServeProcess:
     """Start `flexplugins serve` in its own process group; returns without waiting for it."""
     port = port or free_port()
@@ -75,6 +76,7 @@ def spawn(
     ]
     if vendor_proxy:
         cmd += ["--vendor-proxy", vendor_proxy]
+    cmd += args or []
     popen = subprocess.Popen(
         cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=full_env, start_new_session=True
     )
