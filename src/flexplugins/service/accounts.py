@@ -15,6 +15,8 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
+from sqlalchemy import exc
+
 from .. import sids
 from ..domain import rules
 from ..domain.errors import ApiError, invalid, not_found
@@ -70,8 +72,15 @@ def ensure_account(db: Database, sid: str, token: str) -> Bootstrap:
     with db.read() as conn:
         stored = store.token_hash(conn, sids.normalise(sid))
     if stored is None:
-        create_account(db, sid=sid, token=token)
-        return Bootstrap.CREATED
+        try:
+            create_account(db, sid=sid, token=token)
+            return Bootstrap.CREATED
+        except exc.IntegrityError:
+            # Several servers started at once on one database, each creating it: one of them won.
+            with db.read() as conn:
+                stored = store.token_hash(conn, sids.normalise(sid))
+            if stored is None:
+                raise
     if not hmac.compare_digest(stored, digest(token)):
         return Bootstrap.MISMATCH
     try:
