@@ -1,7 +1,7 @@
 """Where a request's time goes: the ASGI app called in-process, without HTTP parsing or sockets.
 
     python bench/inprocess.py [--scale 0.02] [--requests 20000] [--only NAME] [--cprofile NAME] [--cold]
-                              [--rounds 1] [--metrics] [--access-log] [--observe]
+                              [--rounds 1] [--metrics] [--access-log] [--observe] [--cpu]
 
 Seeds a small SQLite account (bench/seed.py), then calls the app directly with a synthetic ASGI
 scope for each hot read and prints microseconds per request beside the bare Starlette baseline
@@ -10,7 +10,8 @@ endpoint; `--cold` empties the read cache (api/cache.py) before every request, t
 `--metrics` and `--access-log` turn on FLEXPLUGINS_METRICS and the access log (api/observe.py),
 to time what they add (send stderr to /dev/null with the access log on). `--observe` times only
 that layer: the bare baseline alone and wrapped in it, with metrics off, on, and the access log too,
-interleaved in one process (the difference is what the layer costs a request).
+interleaved in one process (the difference is what the layer costs a request). `--cpu` times the
+process's CPU instead of the clock, which other processes on a busy machine disturb less.
 This isolates the application's own cost; bench/run.py measures the whole server.
 """
 
@@ -82,18 +83,21 @@ async def call(app: App, scope: dict[str, Any]) -> int:
     return status
 
 
+CLOCK = time.perf_counter
+
+
 async def per_request_us(app: App, scope: dict[str, Any], count: int, cold: bool = False) -> float:
     """Microseconds per request; `cold` empties the read cache before each (every read is a miss)."""
     status = await call(app, scope)
     if status != 200:
         raise SystemExit(f"{scope['path']} answered {status}")
     responses = getattr(getattr(app, "state", None), "responses", None)
-    started = time.perf_counter()
+    started = CLOCK()
     for _ in range(count):
         if cold and responses is not None:
             responses.clear()
         await call(app, scope)
-    return (time.perf_counter() - started) / count * 1e6
+    return (CLOCK() - started) / count * 1e6
 
 
 async def lifespan(app: App) -> Callable[[], Awaitable[None]]:
@@ -143,11 +147,12 @@ async def observe_layer(args: argparse.Namespace) -> None:
 
     auth = b"Basic " + base64.b64encode(b"AC00000000000000000000000000000001:x")
     scope = scope_for("/x", auth)
+    off, on = MetricsAccess("off"), MetricsAccess("on")
     apps: dict[str, App] = {
         "bare Starlette baseline": baseline.app,
-        "+ request ID (metrics off)": Observe(baseline.app, metrics=MetricsAccess("off"), access_log=False),
-        "+ request ID, metrics on": Observe(baseline.app, metrics=MetricsAccess("on"), access_log=False),
-        "+ request ID, metrics, access log": Observe(baseline.app, metrics=MetricsAccess("on"), access_log=True),
+        "+ request ID (metrics off)": Observe(baseline.app, metrics=off, access_log=False),
+        "+ request ID, metrics on": Observe(baseline.app, metrics=on, access_log=False),
+        "+ request ID, metrics, access log": Observe(baseline.app, metrics=on, access_log=True),
     }
     best: dict[str, float] = {}
     for _ in range(args.rounds):
@@ -218,7 +223,13 @@ def main() -> None:
     parser.add_argument("--metrics", action="store_true", help="FLEXPLUGINS_METRICS=on")
     parser.add_argument("--access-log", action="store_true", help="one JSON line per request on stderr")
     parser.add_argument("--observe", action="store_true", help="time the request-ID/metrics/log layer alone")
+    parser.add_argument(
+        "--cpu", action="store_true", help="time this process's CPU, not the clock (steadier when shared)"
+    )
     args = parser.parse_args()
+    if args.cpu:
+        global CLOCK
+        CLOCK = time.process_time
     try:
         import uvloop
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 import os
-import secrets
 import time
 from typing import Any
 
@@ -43,7 +42,7 @@ _OTHER = "other"
 
 
 def new_request_id() -> str:
-    return "RQ" + secrets.token_hex(16)
+    return "RQ" + os.urandom(16).hex()  # what secrets.token_hex(16) does, minus two calls
 
 
 def request_id_of(scope: Scope) -> str | None:
