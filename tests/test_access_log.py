@@ -145,12 +145,15 @@ def test_metrics_add_up_over_the_workers(server: LiveServer, database_url: str, 
         route = f"{API}/Plugins"
         sent = 0
         deadline = time.monotonic() + 30
-        # New connections until both workers have answered some (each counts in its own file).
+        # New connections until both workers have answered some (each counts in its own file,
+        # which it brings up to date at most a second after a request).
         while len([n for n in _per_worker(directory, tmp_path, route).values() if n > 0]) < 2:
             assert time.monotonic() < deadline, "the requests never reached the second worker"
             with httpx.Client(base_url=proc.url, auth=(account.sid, token)) as http:
                 assert http.get(route).status_code == 200
             sent += 1
+            time.sleep(0.05)
+        time.sleep(1.5)
         assert sum(_per_worker(directory, tmp_path, route).values()) == sent
         # Whichever worker answers a scrape, it counts the requests of both.
         for _ in range(6):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hmac
 import os
 import time
-from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -83,14 +82,11 @@ class Observe:
         self.access = metrics
         self.access_log = access_log
         self._templates: dict[tuple[int, str], str] = {}
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._second = 0
         self._stamp = ""
         self._counting = metrics.enabled
         if self._counting:  # with metrics off nothing is counted (nor is prometheus_client imported)
             metrics_module.start()
-            self._requests = metrics_module.family("requests")
-            self._latency = metrics_module.family("latency")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,17 +146,9 @@ class Observe:
 
     # metrics
     def _count(self, route: str, method: str, status: int, elapsed: float, sent: int) -> None:
-        children = self._children.get((route, method, status))
-        if children is None:
-            if method not in _METHODS:
-                method = _OTHER
-            children = (
-                self._requests.labels(route, method, str(status)),
-                self._latency.labels(route, method),
-            )
-            self._children[(route, method, status)] = children
-        children[0].inc()
-        children[1].observe(elapsed)
+        if method not in _METHODS:
+            method = _OTHER
+        metrics_module.TALLY.request(route, method, status, elapsed)
         if status == 503:
             metrics_module.family("unavailable").labels(route).inc()
         elif status == 429:
@@ -179,6 +167,7 @@ class Observe:
             response = error_response(error)
             response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         else:
+            metrics_module.TALLY.flush()
             body, content_type = await run_in_threadpool(metrics_module.render)
             response = Response(body, 200, {"Cache-Control": "no-store"}, content_type)
         await response(scope, receive, send)
