@@ -139,7 +139,7 @@ class Observe:
             prefix = key[1][len(root_path) :]
             path = getattr(route, "path", "")
             template = prefix + ("/{path}" if isinstance(route, Mount) else path)
-            if len(self._templates) >= _MAX_ROUTES:
+            if not path or len(self._templates) >= _MAX_ROUTES:  # not a path route (a Host route, say)
                 return _OTHER
             self._templates[key] = template
         return template
