@@ -213,13 +213,22 @@ def test_an_unexpected_error_is_logged_with_its_request_id(
     settings = Settings(database_url=database_url, data_dir=tmp_path)
     broken = Route("/broken", _broken)
     for live in start_server(settings, prepare=lambda app: app.router.routes.insert(0, broken)):
-        with caplog.at_level(logging.ERROR, logger="flexplugins"):
-            response = httpx.get(live.url + "/broken")
+        server_log: list[logging.LogRecord] = []
+        handler = logging.Handler(logging.ERROR)
+        handler.emit = server_log.append  # type: ignore[method-assign]
+        logging.getLogger("uvicorn.error").addHandler(handler)  # uvicorn's loggers do not propagate
+        try:
+            with caplog.at_level(logging.ERROR, logger="flexplugins"):
+                response = httpx.get(live.url + "/broken")
+        finally:
+            logging.getLogger("uvicorn.error").removeHandler(handler)
         assert_error(response, 500, 20500)
         request_id = response.headers["Twilio-Request-Id"]
         assert REQUEST_ID.match(request_id)
         records = [r for r in caplog.records if "unexpected error" in r.getMessage()]
         assert len(records) == 1
+        # Logged once, by the application with its request ID; not again by uvicorn without it.
+        assert not server_log, [r.getMessage() for r in server_log]
         assert request_id in records[0].getMessage()
         assert records[0].exc_info is not None
 

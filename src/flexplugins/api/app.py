@@ -35,7 +35,7 @@ from . import (
 )
 from .auth import Authenticator
 from .cache import ResponseCache
-from .observe import MetricsAccess, Observe, request_id_of
+from .observe import LOGGED, MetricsAccess, Observe, request_id_of
 from .routing import Router
 from .serverless import assets as serverless_assets
 from .serverless import builds as serverless_builds
@@ -87,6 +87,7 @@ async def _client_gone(request: Request, error: Exception) -> Response:
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:
+    request.scope[LOGGED] = True  # Observe need not pass it on to the server to be logged again
     log.exception(
         "unexpected error on %s %s (request %s)",
         request.method,

@@ -31,6 +31,7 @@ from .wire import error_body, error_response, json_response
 
 REQUEST_ID = "flexplugins.request_id"
 PRINCIPAL = "flexplugins.principal"  # set by api/auth.py once the caller's credential is verified
+LOGGED = "flexplugins.logged"  # set by the application's error handler once it has logged an error
 METRICS_PATH = "/metrics"
 _HEADER = b"Twilio-Request-Id"
 # More distinct templates than the application has routes means something is wrong; stop there.
@@ -115,6 +116,11 @@ class Observe:
                 await self._metrics(scope, receive, send_observed)
             else:
                 await self.app(scope, receive, send_observed)
+        except Exception:
+            # Starlette raises an error again after its handler has answered 500, for the server to
+            # log; that handler has logged it already, with the request ID, so it ends here.
+            if not scope.get(LOGGED):
+                raise
         finally:
             elapsed = time.perf_counter() - started
             if self._counting or self.access_log:
