@@ -64,9 +64,13 @@ def test_access_log_has_one_line_per_request_and_no_secret(
             sent.append((missing, "unmatched", None, None))
             health = http.get("/healthz")
             sent.append((health, "/healthz", None, None))
+            vendor = http.get(
+                "/v1/Services", headers={"Host": "serverless.twilio.com"}, auth=(key.sid, key.secret)
+            )
+            sent.append((vendor, "/serverless/v1/Services", account.sid, key.sid))
     finally:
         proc.stop()
-    assert [r.status_code for r, *_ in sent] == [201, 200, 401, 404, 200]
+    assert [r.status_code for r, *_ in sent] == [201, 200, 401, 404, 200, 200]
     lines = log_lines(proc)
     by_id = {line["request_id"]: line for line in lines}
     assert len(by_id) == len(lines), "a request ID was logged twice"

@@ -129,6 +129,20 @@ def test_requests_are_counted_by_route_template_method_and_status(metered: LiveS
     assert not any(str(route).startswith("/unknown") for route in routes), routes
 
 
+def test_a_vendor_host_request_is_counted_under_the_route_that_answered(metered: LiveServer) -> None:
+    """The vendor's hosts are mapped onto our paths (api/vendor_hosts.py): counted as those routes."""
+    created, token = accounts.create_account(metered.db)
+    before = scrape(metered)
+    response = httpx.get(
+        metered.url + "/v1/Services", headers={"Host": "serverless.twilio.com"}, auth=(created.sid, token)
+    )
+    assert response.status_code == 200, response.text
+    after = scrape(metered)
+    labels = {"route": "/serverless/v1/Services", "method": "GET", "status": "200"}
+    assert delta(before, after, "http_requests_total", **labels) == 1
+    assert delta(before, after, "http_requests_total", route="unmatched", method="GET", status="200") == 0
+
+
 def test_read_cache_hits_and_misses_are_counted(metered: LiveServer) -> None:
     created, token = accounts.create_account(metered.db)
     with httpx.Client(base_url=metered.url, auth=(created.sid, token)) as client:

@@ -56,15 +56,16 @@ def _decide(raw: bytes) -> _Decision:
 
 
 def _rewrite(scope: Scope, vendor: str, path: str) -> Scope:
-    routed = dict(scope)
-    routed[VENDOR_HOST] = vendor
-    routed["path"] = path
-    routed["raw_path"] = path.encode("utf-8", "surrogateescape")
-    return routed
+    # In place, not a copy: the layer outside (api/observe.py) reads what the application records
+    # in this scope (the route that answered, the caller) for the metrics and the access log.
+    scope[VENDOR_HOST] = vendor
+    scope["path"] = path
+    scope["raw_path"] = path.encode("utf-8", "surrogateescape")
+    return scope
 
 
 def route(scope: Scope) -> Scope:
-    """The scope the application sees: rewritten for a vendor host, else the same object."""
+    """The scope the application sees: rewritten (in place) for a vendor host, else unchanged."""
     raw: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"host":
