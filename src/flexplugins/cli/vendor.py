@@ -26,6 +26,10 @@ def vendor_environment(proxy: str, data_dir: Path) -> dict[str, str]:
         "CI": "true",
         "TWILIO_SKIP_NEW_VERSION_CHECK": "true",
         "TWILIO_DISABLE_AUTOUPDATE": "true",
+        # plugin-flex runs `npm view @twilio/flex-dev-utils@<version>` before every command (and stops,
+        # exit 0, when it fails). npm ignores HTTP_PROXY and would ask the registry directly (with no
+        # network: about 70 s of retries per command); offline it answers from npm's cache.
+        "npm_config_offline": "true",
     }
 
 
