@@ -41,6 +41,8 @@ VENDOR_DIR = Path(__file__).resolve().parent / "vendor_cli"
 INSTALL = VENDOR_DIR / "install"
 CACHE = VENDOR_DIR / ".cache"
 PLUGIN = "plugin-vendor-cli"
+# The template's package.json says 0.0.0: a deploy bumps the patch, a deploy --minor the minor.
+FIRST, SECOND = "0.0.1", "0.1.0"
 SID = "AC" + "c1" * 16
 TOKEN = "vendor-cli-test-token-0123456789abcdef"
 AUTH = (SID, TOKEN)
@@ -115,13 +117,17 @@ class Vendor:
     work: Path
     ran: list[Ran] = field(default_factory=list)
 
-    def twilio(self, *args: str, cwd: Path | None = None, expect: str | None = None) -> Ran:
-        """Run `twilio ARGS`; it must exit 0 and, when given, print `expect` (ANSI codes stripped)."""
+    def twilio(self, *args: str, cwd: Path | None = None, expect: str | None = None, answer: str = "") -> Ran:
+        """Run `twilio ARGS`; it must exit 0 and, when given, print `expect` (ANSI codes stripped).
+
+        `answer` is what the user types (the archive commands ask "Are you sure" and have no flag to
+        skip it); otherwise standard input is empty.
+        """
         done = subprocess.run(
             ["twilio", *args],
             cwd=cwd or self.work,
             env=self.env,
-            stdin=subprocess.DEVNULL,
+            input=answer,
             capture_output=True,
             text=True,
             timeout=COMMAND_TIMEOUT,
@@ -193,7 +199,7 @@ def _built(project: Path) -> tuple[bytes, bytes]:
 
 @pytest.fixture(scope="module")
 def deployed(vendor: Vendor) -> Deployed:
-    """The plugin project deployed twice: 1.0.0 (private), then a changed bundle as 1.1.0 (public)."""
+    """The plugin project deployed twice: FIRST (private), then a changed bundle as SECOND (public)."""
     project = vendor.work.parent / PLUGIN
     shutil.copytree(
         CACHE / PLUGIN, project, symlinks=True, ignore=shutil.ignore_patterns("node_modules", "build")
@@ -206,14 +212,16 @@ def deployed(vendor: Vendor) -> Deployed:
         "--changelog",
         "First version",
         cwd=project,
-        expect=f"Plugin (private) {PLUGIN}@1.0.0 was successfully deployed using Plugins API",
+        expect=f"Plugin (private) {PLUGIN}@{FIRST} was successfully deployed using Plugins API",
     )
-    versions["1.0.0"] = _built(project)
+    versions[FIRST] = _built(project)
 
     component = project / "src" / "components" / "CustomTaskList" / "CustomTaskList.jsx"
     source = component.read_text()
     assert "This is a dismissible demo component." in source
-    component.write_text(source.replace("This is a dismissible demo component.", "Version 1.1 of the demo."))
+    component.write_text(
+        source.replace("This is a dismissible demo component.", "The second version of the demo.")
+    )
     vendor.twilio(
         "flex:plugins:deploy",
         "--minor",
@@ -221,11 +229,11 @@ def deployed(vendor: Vendor) -> Deployed:
         "--changelog",
         "Second version",
         cwd=project,
-        expect=f"Plugin (public) {PLUGIN}@1.1.0 was successfully deployed using Plugins API",
+        expect=f"Plugin (public) {PLUGIN}@{SECOND} was successfully deployed using Plugins API",
     )
-    versions["1.1.0"] = _built(project)
-    assert versions["1.0.0"][0] != versions["1.1.0"][0], "the second build should differ from the first"
-    assert b"Version 1.1 of the demo." in versions["1.1.0"][0]
+    versions[SECOND] = _built(project)
+    assert versions[FIRST][0] != versions[SECOND][0], "the second build should differ from the first"
+    assert b"The second version of the demo." in versions[SECOND][0]
     return Deployed(project, versions)
 
 
@@ -236,11 +244,11 @@ def test_deploy_registers_versions_that_serve_the_built_bytes(vendor: Vendor, de
         assert_valid_response("GET", f"{PLUGIN_SERVICE}/Plugins/{{Sid}}", 200, plugin.json())
         assert plugin.json()["unique_name"] == PLUGIN and plugin.json()["archived"] is False
         listed = api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}/Versions").json()["plugin_versions"]
-        assert [v["version"] for v in listed] == ["1.1.0", "1.0.0"]  # newest first
+        assert [v["version"] for v in listed] == [SECOND, FIRST]  # newest first
         records = {}
         for version, changelog, private in (
-            ("1.0.0", "First version", True),
-            ("1.1.0", "Second version", False),
+            (FIRST, "First version", True),
+            (SECOND, "Second version", False),
         ):
             got = api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}/Versions/{version}")
             assert got.status_code == 200, got.text
@@ -255,9 +263,7 @@ def test_deploy_registers_versions_that_serve_the_built_bytes(vendor: Vendor, de
             assert url.path == f"/plugins/{PLUGIN}/{version}/bundle.js", body
             records[version] = body
     # Both versions live in the one environment of this plugin.
-    assert (
-        urlsplit(records["1.0.0"]["plugin_url"]).hostname == urlsplit(records["1.1.0"]["plugin_url"]).hostname
-    )
+    assert urlsplit(records[FIRST]["plugin_url"]).hostname == urlsplit(records[SECOND]["plugin_url"]).hostname
 
     with vendor.through_proxy() as anonymous, vendor.through_proxy(auth=AUTH) as signed_in:
         for version, body in records.items():
@@ -272,14 +278,14 @@ def test_deploy_registers_versions_that_serve_the_built_bytes(vendor: Vendor, de
             served_map = client.get(body["plugin_url"] + ".map")
             assert served_map.status_code == 200 and served_map.content == source_map
         # A private (Protected) bundle needs the account's credentials; a public one does not.
-        refused = anonymous.get(records["1.0.0"]["plugin_url"])
+        refused = anonymous.get(records[FIRST]["plugin_url"])
         assert refused.status_code in (401, 403), refused.status_code
 
 
 @dataclass
 class Released:
-    first: str  # configuration released with 1.0.0
-    second: str  # configuration released with 1.1.0 (the active one)
+    first: str  # configuration released with FIRST
+    second: str  # configuration released with SECOND (the active one)
 
 
 def _released_configuration(ran: Ran) -> str:
@@ -304,16 +310,16 @@ def _configured(api: httpx.Client, configuration_sid: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def released(vendor: Vendor, deployed: Deployed) -> Released:
     first = _released_configuration(
-        vendor.twilio("flex:plugins:release", "--enable-plugin", f"{PLUGIN}@1.0.0", "--name", "Release one")
+        vendor.twilio("flex:plugins:release", "--enable-plugin", f"{PLUGIN}@{FIRST}", "--name", "Release one")
     )
     with vendor.api() as api:
         assert _active(api)["configuration_sid"] == first
-        assert _configured(api, first) == {PLUGIN: "1.0.0"}
+        assert _configured(api, first) == {PLUGIN: FIRST}
     second = _released_configuration(
         vendor.twilio(
             "flex:plugins:release",
             "--enable-plugin",
-            f"{PLUGIN}@1.1.0",
+            f"{PLUGIN}@{SECOND}",
             "--name",
             "Release two",
             "--description",
@@ -323,7 +329,7 @@ def released(vendor: Vendor, deployed: Deployed) -> Released:
     assert second != first
     with vendor.api() as api:
         assert _active(api)["configuration_sid"] == second
-        assert _configured(api, second) == {PLUGIN: "1.1.0"}
+        assert _configured(api, second) == {PLUGIN: SECOND}
         configuration = api.get(f"{PLUGIN_SERVICE}/Configurations/{second}").json()
         assert configuration["name"] == "Release two" and configuration["description"] == "The second version"
     return Released(first, second)
@@ -338,10 +344,7 @@ def test_lists_and_describes_show_what_the_server_holds(vendor: Vendor, released
         active = _active(api)
 
     listed = vendor.twilio("flex:plugins:list:plugins", "--json").json()
-    active_plugins = {p["name"]: p for p in listed["active"]}
-    assert set(active_plugins) == {PLUGIN} and listed["inactive"] == []
-    assert active_plugins[PLUGIN]["sid"] == plugin["sid"]
-    assert active_plugins[PLUGIN]["isActive"] is True
+    assert [(p["sid"], p["name"], p["isActive"]) for p in listed] == [(plugin["sid"], PLUGIN, True)]
     # The human form names the same plugin under the active ones.
     text = vendor.twilio("flex:plugins:list:plugins", expect="Active Plugins:").text
     assert text.index(PLUGIN) < text.index("Inactive Plugins:"), text
@@ -366,24 +369,24 @@ def test_lists_and_describes_show_what_the_server_holds(vendor: Vendor, released
     described = vendor.twilio("flex:plugins:describe:plugin", "--name", PLUGIN, "--json").json()
     assert described["sid"] == plugin["sid"] and described["name"] == PLUGIN
     assert described["isActive"] is True
-    assert [v["version"] for v in described["versions"]] == ["1.1.0", "1.0.0"]
+    assert [v["version"] for v in described["versions"]] == [SECOND, FIRST]
 
     release = vendor.twilio("flex:plugins:describe:release", "--active", "--json").json()
     assert release["sid"] == active["sid"] and release["configurationSid"] == released.second
-    assert [(p["name"], p["version"]) for p in release["configuration"]["plugins"]] == [(PLUGIN, "1.1.0")]
+    assert [(p["name"], p["version"]) for p in release["configuration"]["plugins"]] == [(PLUGIN, SECOND)]
     human = vendor.twilio("flex:plugins:describe:release", "--active", expect=active["sid"])
-    assert released.second in human.text and "1.1.0" in human.text, human.report()
+    assert released.second in human.text and SECOND in human.text, human.report()
 
 
 def test_diff_of_the_two_released_configurations(vendor: Vendor, released: Released) -> None:
     ran = vendor.twilio("flex:plugins:diff", released.first, released.second)
     text = ran.text
     assert released.first in text and released.second in text, ran.report()
-    assert PLUGIN in text and "1.0.0" in text and "1.1.0" in text, ran.report()
+    assert PLUGIN in text and f"- Version: {FIRST}" in text and f"+ Version: {SECOND}" in text, ran.report()
     with vendor.api() as api:
         # What the CLI compared is what the server holds.
-        assert _configured(api, released.first) == {PLUGIN: "1.0.0"}
-        assert _configured(api, released.second) == {PLUGIN: "1.1.0"}
+        assert _configured(api, released.first) == {PLUGIN: FIRST}
+        assert _configured(api, released.second) == {PLUGIN: SECOND}
 
 
 def test_rollback_then_archive(vendor: Vendor, released: Released) -> None:
@@ -398,21 +401,31 @@ def test_rollback_then_archive(vendor: Vendor, released: Released) -> None:
             released.first,
         ]
         assert _active(api)["sid"] == releases[0]["sid"]
-        assert _configured(api, _active(api)["configuration_sid"]) == {PLUGIN: "1.0.0"}
+        assert _configured(api, _active(api)["configuration_sid"]) == {PLUGIN: FIRST}
 
-    # 1.1.0 is no longer released: archive it.
+    # SECOND is no longer released: archive it. The CLI asks "Are you sure"; the user says y.
+    with vendor.api() as api:
+        urls = {
+            v: api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}/Versions/{v}").json()["plugin_url"]
+            for v in (FIRST, SECOND)
+        }
     vendor.twilio(
         "flex:plugins:archive:plugin-version",
         "--name",
         PLUGIN,
         "--version",
-        "1.1.0",
-        expect=f"{PLUGIN}@1.1.0 was successfully archived.",
+        SECOND,
+        answer="y\n",
+        expect=f"{PLUGIN}@{SECOND} was successfully archived.",
     )
     with vendor.api() as api:
-        assert api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}/Versions/1.1.0").json()["archived"] is True
-        assert api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}/Versions/1.0.0").json()["archived"] is False
+        assert api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}/Versions/{SECOND}").json()["archived"] is True
+        assert api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}/Versions/{FIRST}").json()["archived"] is False
         assert api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}").json()["archived"] is False
+    with vendor.through_proxy(auth=AUTH) as client:
+        # The plugin's environment was rebuilt without the archived version's bundle.
+        assert client.get(urls[FIRST]).status_code == 200
+        assert client.get(urls[SECOND]).status_code == 404
 
     # The plugin is still in the active release: release a configuration without it, then archive it.
     emptied = _released_configuration(vendor.twilio("flex:plugins:release", "--disable-plugin", PLUGIN))
@@ -420,13 +433,28 @@ def test_rollback_then_archive(vendor: Vendor, released: Released) -> None:
         assert _active(api)["configuration_sid"] == emptied
         assert _configured(api, emptied) == {}
     vendor.twilio(
-        "flex:plugins:archive:plugin", "--name", PLUGIN, expect=f"{PLUGIN} was successfully archived."
+        "flex:plugins:archive:plugin",
+        "--name",
+        PLUGIN,
+        answer="y\n",
+        expect=f"{PLUGIN} was successfully archived.",
     )
     with vendor.api() as api:
         assert api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}").json()["archived"] is True
-        assert api.get(f"{PLUGIN_SERVICE}/Plugins/{PLUGIN}/Versions/1.0.0").json()["archived"] is True
     listed = vendor.twilio("flex:plugins:list:plugins", "--json").json()
-    assert PLUGIN not in {p["name"] for p in listed["active"] + listed["inactive"]}
+    assert [(p["name"], p["isActive"]) for p in listed] == [(PLUGIN, False)]
+    with vendor.through_proxy(auth=AUTH) as client:
+        # Its Serverless environment is gone, and its bundles with it.
+        services = client.get("https://serverless.twilio.com/v1/Services").json()["services"]
+        environments = [
+            e["unique_name"]
+            for service in services
+            for e in client.get(
+                f"https://serverless.twilio.com/v1/Services/{service['sid']}/Environments"
+            ).json()["environments"]
+        ]
+        assert PLUGIN not in environments, environments
+        assert client.get(urls[FIRST]).status_code == 404
 
 
 # --- twilio api:flex:v1:plugin-service:* --------------------------------------------------------
