@@ -24,7 +24,7 @@ import ssl
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,6 @@ class Vendor:
     address: str
     env: dict[str, str]
     work: Path
-    ran: list[Ran] = field(default_factory=list)
 
     def twilio(self, *args: str, cwd: Path | None = None, expect: str | None = None, answer: str = "") -> Ran:
         """Run `twilio ARGS`; it must exit 0 and, when given, print `expect` (ANSI codes stripped).
@@ -133,7 +132,6 @@ class Vendor:
             timeout=COMMAND_TIMEOUT,
         )
         ran = Ran(list(args), done.returncode, done.stdout, done.stderr)
-        self.ran.append(ran)
         assert ran.returncode == 0, ran.report()
         if expect is not None:
             assert expect in ran.text, f"expected {expect!r} in the output\n{ran.report()}"
