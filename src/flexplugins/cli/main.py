@@ -94,6 +94,7 @@ def serve(
     log_level: str,
 ) -> None:
     """Run the API server (migrating the database first)."""
+    scratch = None
     if ephemeral:
         if database or data_dir:
             raise click.BadParameter(
@@ -101,39 +102,25 @@ def serve(
             )
         if workers != 1:
             raise click.BadParameter("runs one process; give no --workers", param_hint="--ephemeral")
-        scratch = tempfile.mkdtemp(prefix="flexplugins-ephemeral-")
-        try:
-            _serve(
-                host,
-                port,
-                workers,
-                None,
-                scratch,
-                public_url,
-                vendor_proxy,
-                proxy_headers,
-                forwarded_allow_ips,
-                log_level,
-                ephemeral=True,
-                access_log=access_log,
-            )
-        finally:
+        scratch = data_dir = tempfile.mkdtemp(prefix="flexplugins-ephemeral-")
+    try:
+        _serve(
+            host,
+            port,
+            workers,
+            database,
+            data_dir,
+            public_url,
+            vendor_proxy,
+            proxy_headers,
+            forwarded_allow_ips,
+            log_level,
+            ephemeral=ephemeral,
+            access_log=access_log,
+        )
+    finally:
+        if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-        return
-    _serve(
-        host,
-        port,
-        workers,
-        database,
-        data_dir,
-        public_url,
-        vendor_proxy,
-        proxy_headers,
-        forwarded_allow_ips,
-        log_level,
-        ephemeral=False,
-        access_log=access_log,
-    )
 
 
 def _serve(
