@@ -28,10 +28,26 @@ from ..domain.errors import too_many_requests
 MAX_TRACKED = 100_000
 
 
+# Peer address -> the address counted: asked on every authenticated request, so kept (bounded).
+_counted: dict[str, str] = {}
+_COUNTED_LIMIT = 10_000
+
+
 def client_address(request: Request) -> str:
     """The address failures are counted against: the peer's (a trusted proxy's X-Forwarded-For
     when uvicorn is told to use it), IPv6 reduced to its /64."""
-    host = request.client.host if request.client else ""
+    client = request.scope.get("client")
+    host = str(client[0]) if client else ""
+    found = _counted.get(host)
+    if found is None:
+        found = _counted_address(host)
+        if len(_counted) >= _COUNTED_LIMIT:
+            _counted.clear()
+        _counted[host] = found
+    return found
+
+
+def _counted_address(host: str) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
