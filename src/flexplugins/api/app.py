@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
@@ -98,51 +98,19 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     return json_response(error_body(500, 20500, "An unexpected error occurred on the server"), 500)
 
 
-_NOSNIFF = (b"x-content-type-options", b"nosniff")
-
-
-class _NoSniff:
-    """Adds `X-Content-Type-Options: nosniff` to every response, errors and 500s included.
-
-    Outermost, so that it also covers what Starlette's own error middleware sends; it costs one
-    wrapped `send` per request.
-    """
-
-    __slots__ = ("app",)
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_nosniff(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.get("headers")
-                if type(headers) is list:
-                    headers.append(_NOSNIFF)  # each response's own list (a cached one is copied)
-                else:
-                    message["headers"] = [*(headers or ()), _NOSNIFF]
-            await send(message)
-
-        await self.app(scope, receive, send_nosniff)
-
-
 class App(Starlette):
     """Starlette, with the headers every response carries added outside all of its middleware."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        # Observe (request IDs, metrics, the access log) outside Starlette's error handling too,
-        # so that a 500 is counted, logged and carries its request ID like any other response.
+        # Observe (request IDs, nosniff, metrics, the access log) outside Starlette's error handling
+        # too, so that a 500 is counted, logged and carries its headers like any other response.
         settings: Settings = self.state.settings
         observed = Observe(
             super().build_middleware_stack(),
             metrics=self.state.metrics_access,
             access_log=settings.access_log,
         )
-        return _NoSniff(observed)
+        return observed
 
 
 def create_app(settings: Settings, db: Database | None = None, *, migrate: bool = True) -> Starlette:

@@ -41,6 +41,10 @@ _METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 _OTHER = "other"
 
 
+# On every response, errors and 500s included: browsers must not guess another type for a body.
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
 def new_request_id() -> str:
     return "RQ" + os.urandom(16).hex()  # what secrets.token_hex(16) does, minus two calls
 
@@ -105,7 +109,7 @@ class Observe:
             nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), header]}
+                message = {**message, "headers": [*message.get("headers", ()), header, NOSNIFF]}
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
             await send(message)
