@@ -1,55 +1,80 @@
 """Response validation against the vendor's OpenAPI files, with every documented property required.
 
-The Plugin Service's file is the default; the Flex Configuration, Serverless and 2010 Accounts
-files (the other APIs the vendor's CLI calls) are named by their constants below."""
+The contract is the vendor's own: the OpenAPI files that ship inside the `@twilio/cli-core` npm
+package, from which twilio-cli builds its `twilio api:*` commands. twilio-cli 6.2.4 depends on exactly
+`@twilio/cli-core` 8.3.2, and tests/compat/vendor_cli/ installs it from a committed lock file (the
+README's test command runs that install), so every machine that runs the suite has the same files and
+none is looked for outside the checkout.
+
+The Plugin Service is the default document; the Flex Configuration, Serverless and 2010 Accounts
+documents (the other APIs the vendor's CLI calls) are named by their constants below."""
 
 from __future__ import annotations
 
 import copy
 import json
-import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SPEC_NAME = "twilio_flex_v1_pluginservice.openapi.json"
-CONFIGURATION_SPEC = "twilio_flex_v1_configuration.openapi.json"
-SERVERLESS_SPEC = "twilio_serverless_v1.openapi.json"
-ACCOUNTS_SPEC = "twilio_api_v2010_accounts.openapi.json"
+CLI_CORE_VERSION = "8.3.2"
+VENDOR_CLI = Path(__file__).resolve().parent / "compat" / "vendor_cli"
+
+SPEC_NAME = "plugin-service"
+CONFIGURATION_SPEC = "flex-configuration"
+SERVERLESS_SPEC = "serverless"
+ACCOUNTS_SPEC = "accounts"
+
+# Each document: the file of cli-core it is read from, and the paths of that file it keeps (all when
+# empty). The Plugin Service and the Configuration resource share the Flex v1 file.
+DOCUMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    SPEC_NAME: ("twilio_flex_v1.json", ("/v1/PluginService/",)),
+    CONFIGURATION_SPEC: ("twilio_flex_v1.json", ("/v1/Configuration",)),
+    SERVERLESS_SPEC: ("twilio_serverless_v1.json", ()),
+    ACCOUNTS_SPEC: ("twilio_api_v2010.json", ("/2010-04-01/Accounts/{Sid}.json",)),
+}
 
 
-def _find_spec(name: str = SPEC_NAME) -> Path:
-    """The vendor's published OpenAPI file for the Plugin Service (the contract).
-
-    FLEXPLUGINS_OPENAPI names it; otherwise it is the copy in `shared/reference/` beside this
-    checkout or beside any folder above it (CI may check the project out deeper), and finally the
-    workplace's own copy under /work/shared.
-    """
-    given = os.environ.get("FLEXPLUGINS_OPENAPI")
-    if given:
-        # The other files are looked for beside the one named.
-        return Path(given) if name == SPEC_NAME else Path(given).with_name(name)
-    here = Path(__file__).resolve()
-    candidates = [parent / "shared" / "reference" / name for parent in here.parents]
-    candidates.append(Path("/work/shared/reference") / name)
-    for candidate in candidates:
-        if candidate.is_file():
+def cli_core_dir() -> Path:
+    """Where twilio-cli's own `@twilio/cli-core` is installed, found as Node resolves it from
+    twilio-cli: its nested node_modules first, then the hoisted one."""
+    twilio_cli = VENDOR_CLI / "node_modules" / "twilio-cli"
+    for base in (twilio_cli, VENDOR_CLI):
+        candidate = base / "node_modules" / "@twilio" / "cli-core"
+        if (candidate / "package.json").is_file():
+            version = json.loads((candidate / "package.json").read_text())["version"]
+            if version != CLI_CORE_VERSION:
+                raise RuntimeError(
+                    f"{candidate} is @twilio/cli-core {version}, not the pinned {CLI_CORE_VERSION}: "
+                    "run tests/compat/vendor_cli/install"
+                )
             return candidate
     raise FileNotFoundError(
-        f"{name} not found in shared/reference/ beside the checkout or above it; "
-        "set FLEXPLUGINS_OPENAPI to its path"
+        f"@twilio/cli-core is not installed under {VENDOR_CLI / 'node_modules'}: "
+        "run tests/compat/vendor_cli/install (the README's test command does)"
     )
 
 
-SPEC_PATH = _find_spec()
+@cache
+def _file(name: str) -> dict[str, Any]:
+    return json.loads((cli_core_dir() / "src" / "services" / "twilio-api" / name).read_text())  # type: ignore[no-any-return]
 
 
 @cache
 def spec(name: str = SPEC_NAME) -> dict[str, Any]:
-    path = SPEC_PATH if name == SPEC_NAME else _find_spec(name)
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    """One vendor document: the file's paths narrowed to this API's, its components whole."""
+    file_name, prefixes = DOCUMENTS[name]
+    document = copy.deepcopy(_file(file_name))
+    if prefixes:
+        document["paths"] = {
+            path: item for path, item in document["paths"].items() if path.startswith(prefixes)
+        }
+    if not document["paths"]:
+        raise KeyError(f"{file_name} of @twilio/cli-core has no paths under {prefixes}")
+    return document
 
 
 def _strict(schema: Any, components: dict[str, Any]) -> Any:
@@ -110,7 +135,6 @@ def assert_error(response: Any, status: int, code: int) -> dict[str, Any]:
 
 def operation_for(method: str, path: str, spec_name: str = SPEC_NAME) -> str | None:
     """The operationId of the vendor operation this request path matches, if any."""
-    import re
 
     for template, methods in spec(spec_name)["paths"].items():
         pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"

@@ -1,4 +1,4 @@
-"""`twilio flex:plugins:deploy`, call by call as /work/shared/reference/CLIENTS.md lists it (read from
+"""`twilio flex:plugins:deploy`, call by call as the vendor's CLI makes it (read from
 the vendor's code), over plain HTTP with the vendor's Hosts as the vendor proxy hands them over:
 a first deploy, a second (`--minor`) that carries the first build's assets, and the PluginUrl of
 each version serving exactly the bytes that were uploaded. Ends with `archive:plugin`'s removal
