@@ -253,7 +253,7 @@ def test_bad_version(cli: Cli, released: dict[str, Any], tmp_path: Path) -> None
     two = tmp_path / "two"
     write_bundle(two, "one.js", "1")
     write_bundle(two, "other.js", "2")
-    cli.fails("deploy", "alpha", str(two), fragment="several .js files")
+    cli.fails("deploy", "alpha", str(two), fragment="holds no alpha.js but one.js, other.js")
 
 
 def test_archived_version_and_plugin(cli: Cli, released: dict[str, Any]) -> None:

@@ -375,7 +375,7 @@ def _report(session: Session, plan: Plan, dry_run: bool, made: Release | None) -
 
     def render() -> None:
         def out(line: str) -> None:
-            session.console.print(line, markup=False)  # names and paths may hold [brackets]
+            session.console.print(line)
 
         if not plan.changes_anything:
             where = "nothing released" if step.active is None else f"release {step.active.sid}"

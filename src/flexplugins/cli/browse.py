@@ -300,7 +300,7 @@ def diff(
         if not shown:
             session.console.print("  no changes")
         for change in shown:
-            session.console.print("  " + change.describe(), markup=False)
+            session.console.print("  " + change.describe())
 
     session.emit(body, render)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -79,9 +80,29 @@ class Credentials:
     source: str
 
 
+def server_url(given: str) -> str:
+    """The server's base URL; a bare HOST:PORT (as `serve` prints its address) means http://HOST:PORT."""
+    text = given.strip()
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CliError(
+            f"--url must be the server's address, such as http://127.0.0.1:8080, https://flex.example.com "
+            f"or 127.0.0.1:8080 (got {given!r})"
+        )
+    return text.rstrip("/")
+
+
 def resolve(url: str | None, profile: str | None) -> Credentials:
     """The server and credentials: --profile, else the environment, else the default profile."""
     env = os.environ
+    if url is not None:
+        url = server_url(url)
     if profile is None:
         if env.get("TWILIO_API_KEY") and env.get("TWILIO_API_SECRET"):
             return Credentials(url or DEFAULT_URL, env["TWILIO_API_KEY"], env["TWILIO_API_SECRET"], "env")
@@ -100,7 +121,10 @@ def resolve(url: str | None, profile: str | None) -> Credentials:
             f"There is no profile {name!r} in {profiles_path()}; run `flexplugins login --profile {name}`"
         )
     return Credentials(
-        url or str(saved.get("url") or DEFAULT_URL), str(saved["username"]), str(saved["password"]), name
+        url or server_url(str(saved.get("url") or DEFAULT_URL)),
+        str(saved["username"]),
+        str(saved["password"]),
+        name,
     )
 
 
@@ -130,10 +154,12 @@ class Session:
         self._url = url
         self._profile = profile
         self.as_json = as_json
-        self.console = Console(highlight=False, soft_wrap=True)
+        # No console markup: what we print holds names, paths and versions of users' plugins, and a
+        # name such as `[red]x` must print as it is. Styles are given as Text objects instead.
+        self.console = Console(markup=False, highlight=False, soft_wrap=True)
         if not self.console.is_terminal and not os.environ.get("COLUMNS"):
             self.console.width = 160  # logs of CI jobs: wide rather than folded
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
         self._client: Client | None = None
 
     @property

@@ -8,7 +8,16 @@ import click
 
 from ..client import Client, FlexPluginsError
 from . import plans
-from .common import DEFAULT_URL, METADATA, CliError, Session, client_command, read_profiles, write_profiles
+from .common import (
+    DEFAULT_URL,
+    METADATA,
+    CliError,
+    Session,
+    client_command,
+    read_profiles,
+    server_url,
+    write_profiles,
+)
 
 # --- archive ----------------------------------------------------------------------------------
 
@@ -77,6 +86,10 @@ def login(url: str, name: str, sid: str | None, secret: str | None, as_json: boo
     the last profile saved.
     """
     session = Session(url, name, as_json)
+    try:
+        url = server_url(url)
+    except CliError as error:
+        session.fail(str(error))
     env = os.environ
     if sid is None and secret is None:
         if env.get("TWILIO_API_KEY") and env.get("TWILIO_API_SECRET"):

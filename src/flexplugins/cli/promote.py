@@ -249,7 +249,7 @@ def _report(
 
     def render() -> None:
         def out(line: str) -> None:
-            session.console.print(line, markup=False)  # names and paths may hold [brackets]
+            session.console.print(line)
 
         count = len(step.after)
         head = (

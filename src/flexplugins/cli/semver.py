@@ -55,6 +55,25 @@ def parse(text: str) -> Version | None:
     return Version(int(found.group(1)), int(found.group(2)), int(found.group(3)), prerelease)
 
 
+def check_given(text: str) -> str:
+    """A version given on the command line: exactly MAJOR.MINOR.PATCH, with an optional -pre-release
+    and +build, as the vendor's CLI takes it; `v1.2.0` and `1.2` are refused with what to write."""
+    given = text.strip()
+    found = parse(given)
+    if found is not None and not given.startswith("v"):
+        return given
+    if found is not None:
+        hint = f"; write {given[1:]}"
+    else:
+        parts = given.removeprefix("v").split(".")
+        hint = ""
+        if 1 <= len(parts) < 3 and all(part.isdigit() for part in parts):
+            hint = f"; write {'.'.join(parts + ['0'] * (3 - len(parts)))}"
+    raise ValueError(
+        f"--version must be a semantic version MAJOR.MINOR.PATCH such as 1.2.0 (got {text!r}){hint}"
+    )
+
+
 def next_version(existing: Iterable[str], part: str) -> str:
     """Bump the highest semantic version among `existing` (0.0.0 when there is none)."""
     versions = [v for v in (parse(text) for text in existing) if v is not None]

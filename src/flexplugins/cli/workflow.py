@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.text import Text
 
 from .. import __version__
 from ..client import Bundle, Client, FlexPluginsError, Plugin, Release, etag_of
@@ -22,21 +23,31 @@ MAX_CONFIGURATION_NAME = 255
 
 
 def find_bundle(path: Path, name: str) -> Path:
-    """The bundle file: `path` itself, or the one JavaScript entry file of the folder `path`."""
+    """The bundle file: `path` itself, or the JavaScript entry file of the folder `path`.
+
+    In a folder that is `NAME.js`; a single `.js` file of another name is taken only when it is all
+    the folder holds (a build folder with source maps or other files beside it is ambiguous).
+    """
     if path.is_file():
         return path
     if not path.is_dir():
         raise CliError(f"{path} is neither a bundle file nor a folder")
-    candidates = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".js")
-    if len(candidates) == 1:
-        return candidates[0]
+    files = sorted(p for p in path.iterdir() if p.is_file())
+    candidates = [p for p in files if p.suffix == ".js"]
     named = path / f"{name}.js"
     if named in candidates:
         return named
     if not candidates:
         raise CliError(f"{path} holds no .js file; build the plugin first or name the bundle file")
+    if len(candidates) == 1 and len(files) == 1:
+        return candidates[0]
     listed = ", ".join(p.name for p in candidates)
-    raise CliError(f"{path} holds several .js files ({listed}); name the entry file instead of the folder")
+    others = len(files) - len(candidates)
+    beside = f" and {others} other file{'s' if others != 1 else ''}" if others else ""
+    raise CliError(
+        f"{path} holds no {name}.js but {listed}{beside}; name the bundle file to deploy "
+        f"(e.g. {path / candidates[0].name})"
+    )
 
 
 def read_bundle(path: Path) -> bytes:
@@ -52,7 +63,7 @@ def upload(session: Session, path: Path, data: bytes, private: bool = False) -> 
         # No bar in logs: an error stays the one line on stderr, and the result reports the size.
         return client.upload_bundle(data, private=private)
     columns = (
-        TextColumn("Uploading {task.description}"),
+        TextColumn("Uploading {task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -66,8 +77,6 @@ def upload(session: Session, path: Path, data: bytes, private: bool = False) -> 
 
 def choose_version(client: Client, plugin: Plugin | None, given: str | None, bump: str) -> str:
     if given is not None:
-        if semver.parse(given) is None:
-            raise CliError(f"--version must be a semantic version such as 1.2.0 (got {given!r})")
         return given
     existing = [] if plugin is None else [found.version for found in client.list_versions(plugin.sid)]
     return semver.next_version(existing, bump)
@@ -77,9 +86,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _bump_flag(flag: str) -> Callable[[F], F]:
-    return click.option(
-        f"--{flag}", "bump", flag_value=flag, help=f"Bump the {flag} part of the highest version."
-    )
+    return click.option(f"--{flag}", is_flag=True, help=f"Bump the {flag} part of the highest version.")
 
 
 @click.command()
@@ -103,7 +110,9 @@ def deploy(
     bundle: Path | None,
     plugin_url: str | None,
     version: str | None,
-    bump: str | None,
+    patch: bool,
+    minor: bool,
+    major: bool,
     changelog: str | None,
     description: str | None,
     friendly_name: str | None,
@@ -117,10 +126,20 @@ def deploy(
     """
     if (bundle is None) == (plugin_url is None):
         raise CliError("Give either a BUNDLE file or folder, or --plugin-url, to deploy")
+    bumps = [flag for flag, given in (("patch", patch), ("minor", minor), ("major", major)) if given]
+    if len(bumps) > 1:
+        given = " and ".join("--" + b for b in bumps)
+        raise CliError(f"Give one of --patch, --minor or --major, not {given}")
+    bump = bumps[0] if bumps else None
     if version is not None and bump is not None:
         raise CliError(f"Give either --version or --{bump}, not both")
     client = session.client
     data: bytes | None = None
+    if version is not None:
+        try:
+            version = semver.check_given(version)  # refused before anything is uploaded
+        except ValueError as error:
+            raise CliError(str(error)) from None
     if bundle is not None:
         bundle = find_bundle(bundle, name)
         data = read_bundle(bundle)
@@ -145,17 +164,29 @@ def deploy(
     )
 
     def render() -> None:
-        session.console.print(
-            f"Deployed [bold]{plugin.unique_name}@{created.version}[/bold] ({created.sid})"
-            + (" [private]" if created.private else "")
+        headline = Text.assemble(
+            "Deployed ", (f"{plugin.unique_name}@{created.version}", "bold"), f" ({created.sid})"
         )
+        if created.private:
+            headline.append(" [private]")
+        session.console.print(headline)
+        if bundle is not None:
+            session.console.print(f"  file      {bundle}")
         session.console.print(f"  bundle    {created.plugin_url}")
         if uploaded is not None:
             session.console.print(f"  size      {uploaded.size:,} bytes")
             session.console.print(f"  integrity {uploaded.integrity}")
         session.console.print(f"Release it with: flexplugins release {plugin.unique_name}@{created.version}")
 
-    session.emit({"plugin": plugin, "plugin_version": created, "bundle": uploaded}, render)
+    session.emit(
+        {
+            "plugin": plugin,
+            "plugin_version": created,
+            "bundle": uploaded,
+            "bundle_file": None if bundle is None else str(bundle),
+        },
+        render,
+    )
 
 
 # --- release ----------------------------------------------------------------------------------
@@ -180,8 +211,11 @@ def report_release(
 
     def render() -> None:
         session.console.print(
-            f"{headline}: release [bold]{release.sid}[/bold] of configuration {release.configuration_sid} "
-            f"is live since {when(release.date_created)}"
+            Text.assemble(
+                f"{headline}: release ",
+                (release.sid, "bold"),
+                f" of configuration {release.configuration_sid} is live since {when(release.date_created)}",
+            )
         )
         for change in changes:
             session.console.print("  " + change.describe())
