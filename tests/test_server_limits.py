@@ -38,6 +38,7 @@ def limited(tmp_path: Path) -> Iterator[ServeProcess]:
             "FLEXPLUGINS_HEADER_TIMEOUT": "1",
             "FLEXPLUGINS_BODY_TIMEOUT": "1",
             "FLEXPLUGINS_MAX_CONNECTIONS": "64",
+            "FLEXPLUGINS_KEEP_ALIVE_TIMEOUT": "1",
         },
     )
     yield proc
@@ -127,6 +128,31 @@ def test_idle_connections_are_closed(limited: ServeProcess) -> None:
     for sock in socks:
         sock.close()
     assert not still_open, f"{len(still_open)} of 40 idle connections still open after the header timeout"
+
+
+def _get_healthz(sock: socket.socket) -> bytes:
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+        chunk = sock.recv(65536)
+        assert chunk, "closed while a request was being answered"
+        answer += chunk
+    return answer
+
+
+def test_keep_alive_connections_are_closed_when_idle_and_kept_while_used(limited: ServeProcess) -> None:
+    """With a 1 s keep-alive bound: a connection used every 0.4 s stays open for 3 s; one left idle
+    after its response is closed within about a second and a half."""
+    with socket.create_connection(("127.0.0.1", _port(limited)), timeout=10) as used:
+        for _ in range(8):
+            assert _get_healthz(used).startswith(b"HTTP/1.1 200 ")
+            time.sleep(0.4)
+        assert not _closed_within(used, 0.01)
+    with socket.create_connection(("127.0.0.1", _port(limited)), timeout=10) as idle:
+        assert _get_healthz(idle).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        assert _closed_within(idle, 3.0), "an idle keep-alive connection is held past its bound"
+        assert 0.8 <= time.monotonic() - started <= 1.6
 
 
 def test_slow_headers_get_408(limited: ServeProcess) -> None:
