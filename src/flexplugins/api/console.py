@@ -21,8 +21,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..domain.errors import ApiError, invalid
-from ..domain.model import AuditEvent, Page, Principal, Release
-from ..service import audit, configurations, console, plugin_versions, plugins, releases, runtime
+from ..domain.model import Page, Principal
+from ..service import configurations, console, plugin_versions, plugins, releases, runtime
 from ..storage.db import Database
 from ..storage.paging import Cursor
 from .sessions import LOGIN_COOKIE, Session, check_csrf, current, end, login_token, set_login_token, start
@@ -220,13 +220,12 @@ async def plugins_page(request: Request) -> Response:
         cursor = _cursor(request)
     except ApiError as error:
         return _bad_cursor(request, session, error)
-    db = request.app.state.db
-    page = await run_in_threadpool(plugins.list_page, db, session.who, PAGE_SIZE, cursor)
+    page = await run_in_threadpool(console.plugins_page, request.app.state.db, session.who, PAGE_SIZE, cursor)
     return _render(
         request,
         "console/plugins.html",
         session,
-        plugins=page.items,
+        rows=page.items,
         pager=_pager("/console/plugins", page, cursor),
     )
 
@@ -238,8 +237,8 @@ async def plugin_page(request: Request) -> Response:
     db = request.app.state.db
     try:
         cursor = _cursor(request)
-        plugin, page = await run_in_threadpool(
-            plugin_versions.list_page, db, session.who, request.path_params["sid"], PAGE_SIZE, cursor
+        view = await run_in_threadpool(
+            console.plugin_page, db, session.who, request.path_params["sid"], PAGE_SIZE, cursor
         )
     except ApiError as error:
         return _render(request, "console/error.html", session, error.status, error=_error_json(error))
@@ -247,9 +246,10 @@ async def plugin_page(request: Request) -> Response:
         request,
         "console/plugin.html",
         session,
-        plugin=plugin,
-        versions=page.items,
-        pager=_pager(f"/console/plugins/{plugin.sid}", page, cursor),
+        plugin=view.plugin,
+        live_version=view.live_version,
+        rows=view.versions.items,
+        pager=_pager(f"/console/plugins/{view.plugin.sid}", view.versions, cursor),
     )
 
 
@@ -262,13 +262,12 @@ async def configurations_page(request: Request) -> Response:
     except ApiError as error:
         return _bad_cursor(request, session, error)
     db = request.app.state.db
-    page = await run_in_threadpool(configurations.list_page, db, session.who, PAGE_SIZE, cursor)
-    active = await run_in_threadpool(releases.active, db, session.who)
+    page, active = await run_in_threadpool(console.configurations_page, db, session.who, PAGE_SIZE, cursor)
     return _render(
         request,
         "console/configurations.html",
         session,
-        configurations=page.items,
+        rows=page.items,
         active_configuration=active.configuration_sid if active else None,
         pager=_pager("/console/configurations", page, cursor),
     )
@@ -280,46 +279,20 @@ async def configuration_page(request: Request) -> Response:
         return session
     db = request.app.state.db
     try:
-        configuration, items = await run_in_threadpool(
-            configurations.all_configured, db, session.who, request.path_params["sid"]
+        row, items, active = await run_in_threadpool(
+            console.configuration_page, db, session.who, request.path_params["sid"]
         )
     except ApiError as error:
         return _render(request, "console/error.html", session, error.status, error=_error_json(error))
-    active = await run_in_threadpool(releases.active, db, session.who)
     return _render(
         request,
         "console/configuration.html",
         session,
-        configuration=configuration,
+        row=row,
+        configuration=row.configuration,
         plugins=items,
-        is_active=active is not None and active.configuration_sid == configuration.sid,
         active=active,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    page: Page[Release]
-    previous: list[Release | None]  # the release before each one on the page (possibly on the next page)
-    active: Release | None
-    made_by: dict[str, AuditEvent]
-    events: list[AuditEvent]
-
-
-def _timeline(db: Database, who: Principal, cursor: Cursor | None) -> Timeline:
-    """One page of the release timeline, with what the page needs beyond its own items."""
-    page = releases.list_page(db, who, PAGE_SIZE, cursor)
-    items = page.items
-    # The newest release is the active one: on the newest page it is the first item; on any
-    # other page it is asked for, so that the rollback buttons and the mark stay right.
-    active = items[0] if items and not page.has_previous else releases.active(db, who)
-    previous: list[Release | None] = [*items[1:], None] if items else []
-    if items and page.has_next and page.last_key is not None:
-        beyond = releases.list_page(db, who, 1, Cursor("after", page.last_key))
-        previous[-1] = beyond.items[0] if beyond.items else None
-    made_by = console.creators(db, who, [release.sid for release in items])
-    events = audit.list_page(db, who, RECENT_EVENTS, None).items if cursor is None else []
-    return Timeline(page, previous, active, made_by, events)
 
 
 async def releases_page(request: Request) -> Response:
@@ -330,16 +303,17 @@ async def releases_page(request: Request) -> Response:
         cursor = _cursor(request)
     except ApiError as error:
         return _bad_cursor(request, session, error)
-    found = await run_in_threadpool(_timeline, request.app.state.db, session.who, cursor)
+    found = await run_in_threadpool(
+        console.timeline, request.app.state.db, session.who, PAGE_SIZE, cursor, RECENT_EVENTS
+    )
     return _render(
         request,
         "console/releases.html",
         session,
-        timeline=list(zip(found.page.items, found.previous, strict=True)),
+        entries=found.entries,
         active=found.active,
         active_elsewhere=found.active is not None
-        and all(release.sid != found.active.sid for release in found.page.items),
-        made_by=found.made_by,
+        and all(entry.release.sid != found.active.sid for entry in found.entries),
         events=found.events,
         first_page=cursor is None,
         pager=_pager("/console/releases", found.page, cursor),

@@ -1,8 +1,10 @@
-"""Releases as changes: the preconditions on the active release (If-Match) and delta releases.
+"""Releases as changes: the preconditions on the active release (If-Match), delta releases, and
+the change from one release's plugins to the next one's, in words.
 
 A delta release names plugins to enable (at a version, or `latest`) and plugins to disable; applied
 to the active configuration it gives the next one. Pure rules: the service looks the versions up
-and stores the result in one transaction.
+and stores the result in one transaction. The console's release timeline says what each release
+changed (`between`, `describe`).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class Slot:
 @dataclass(frozen=True, slots=True)
 class Change:
     unique_name: str
-    change: str  # added, removed or changed (another version)
+    change: str  # added, removed, changed (another version) or moved (same version, another phase)
     before: Slot | None
     after: Slot | None
 
@@ -147,3 +149,55 @@ def apply(
     # Load order is by phase, then position: a stable sort keeps the order within each phase.
     result.sort(key=lambda slot: slot.phase)
     return result, changes
+
+
+def between(before: Sequence[Slot], after: Sequence[Slot]) -> list[Change]:
+    """What going from `before` to `after` changes, per plugin (by unique name).
+
+    Grouped as a release manager reads it: other versions first, then plugins added, then those
+    only moved to another phase (each group in the load order of `after`), then those removed (in
+    the load order of `before`). A plugin at the same version and phase is no change.
+    """
+    old = {slot.unique_name: slot for slot in before}
+    new = {slot.unique_name for slot in after}
+    changed: list[Change] = []
+    added: list[Change] = []
+    moved: list[Change] = []
+    for slot in after:
+        previous = old.get(slot.unique_name)
+        if previous is None:
+            added.append(Change(slot.unique_name, "added", None, slot))
+        elif previous.plugin_version_sid != slot.plugin_version_sid:
+            changed.append(Change(slot.unique_name, "changed", previous, slot))
+        elif previous.phase != slot.phase:
+            moved.append(Change(slot.unique_name, "moved", previous, slot))
+    removed = [
+        Change(slot.unique_name, "removed", slot, None) for slot in before if slot.unique_name not in new
+    ]
+    return changed + added + moved + removed
+
+
+NO_CHANGE = "no change to the plugins"
+
+
+def describe(changes: Sequence[Change]) -> str:
+    """The changes in words, e.g. `crm-panel 1.0.0 → 1.1.0, theme 2.0.0 added, old-widget removed`.
+
+    Plain text: whoever shows it escapes it for its medium (HTML, a terminal's markup).
+    """
+    if not changes:
+        return NO_CHANGE
+    return ", ".join(_phrase(change) for change in changes)
+
+
+def _phrase(change: Change) -> str:
+    before, after = change.before, change.after
+    if change.change == "added" and after is not None:
+        return f"{change.unique_name} {after.version} added"
+    if change.change == "removed":
+        return f"{change.unique_name} removed"
+    assert before is not None and after is not None
+    phase = f" (phase {before.phase} → {after.phase})" if before.phase != after.phase else ""
+    if change.change == "moved":
+        return f"{change.unique_name} phase {before.phase} → {after.phase}"
+    return f"{change.unique_name} {before.version} → {after.version}{phase}"

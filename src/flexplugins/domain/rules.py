@@ -189,9 +189,22 @@ def check_releasable(configuration: Configuration, contents: Iterable[tuple[str,
             )
 
 
-def refuse_archiving_active(kind: str, label: str) -> ApiError:
+def archive_refusal(item: Plugin | PluginVersion | Configuration, *, held_by_active: bool) -> ApiError | None:
+    """Why archiving this plugin, version or configuration is refused (409), or None when it may be.
+
+    The service raises it; the console shows its message beside a disabled Archive button, so both
+    follow this one rule. (Archiving what is archived already is no refusal: it is idempotent.)
+    """
+    if not held_by_active:
+        return None
+    if isinstance(item, Plugin):
+        what = f"Plugin {item.unique_name} ({item.sid})"
+    elif isinstance(item, PluginVersion):
+        what = f"Plugin version {item.version} ({item.sid})"
+    else:
+        what = f"Configuration {item.sid}"
     return conflict(
-        f"{kind} {label} is part of the active release and cannot be archived; "
+        f"{what} is part of the active release and cannot be archived; "
         "release a configuration without it first"
     )
 

@@ -84,8 +84,10 @@ def archive(db: Database, who: Principal, key: str, metadata: str | None) -> Con
             raise _missing(key)
         if configuration.archived:
             return configuration
-        if releases.active_configuration_id(conn, who.account_sid) == configuration.id:
-            raise rules.refuse_archiving_active("Configuration", configuration.sid)
+        held = releases.active_configuration_id(conn, who.account_sid) == configuration.id
+        refusal = rules.archive_refusal(configuration, held_by_active=held)
+        if refusal is not None:
+            raise refusal
         store.set_archived(conn, configuration.id)
         audit.record(conn, who, "configuration.archive", configuration.sid, metadata, now())
         archived = store.get(conn, who.account_sid, configuration.sid)

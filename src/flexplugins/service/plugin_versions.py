@@ -92,8 +92,10 @@ def archive(db: Database, who: Principal, plugin_key: str, key: str, metadata: s
         if found.archived:
             return found
         active = releases.active_configuration_id(conn, who.account_sid)
-        if active is not None and configurations.holds_version(conn, active, found.id):
-            raise rules.refuse_archiving_active("Plugin version", f"{found.version} ({found.sid})")
+        held = active is not None and configurations.holds_version(conn, active, found.id)
+        refusal = rules.archive_refusal(found, held_by_active=held)
+        if refusal is not None:
+            raise refusal
         store.set_archived(conn, found.id)
         audit.record(conn, who, "plugin_version.archive", found.sid, metadata, now())
         archived = store.get(conn, who.account_sid, found.plugin_sid, found.sid)

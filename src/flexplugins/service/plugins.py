@@ -91,8 +91,10 @@ def archive(db: Database, who: Principal, key: str, metadata: str | None) -> Plu
         if plugin.archived:
             return plugin
         active = releases.active_configuration_id(conn, who.account_sid)
-        if active is not None and configurations.holds_plugin(conn, active, plugin.id):
-            raise rules.refuse_archiving_active("Plugin", f"{plugin.unique_name} ({plugin.sid})")
+        held = active is not None and configurations.holds_plugin(conn, active, plugin.id)
+        refusal = rules.archive_refusal(plugin, held_by_active=held)
+        if refusal is not None:
+            raise refusal
         when = now()
         store.update(conn, plugin.id, {"archived": True, "date_updated": when})
         audit.record(conn, who, "plugin.archive", plugin.sid, metadata, when)

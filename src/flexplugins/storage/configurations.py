@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,6 +16,7 @@ from .tables import configurations as c
 from .tables import configured_plugins as cp
 from .tables import plugin_versions as v
 from .tables import plugins as p
+from .tables import releases as r
 
 _columns = sa.select(
     c.c.id, c.c.sid, c.c.account_sid, c.c.name, c.c.description, c.c.archived, c.c.date_created
@@ -155,3 +157,91 @@ def holds_version(conn: Connection, configuration_id: int, version_id: int) -> b
         cp.c.configuration_id == configuration_id, cp.c.plugin_version_id == version_id
     )
     return conn.execute(stmt).first() is not None
+
+
+# --- Several at once, for a page of the console -------------------------------------------------
+# Explicit parameters, not an expanding IN: the fast reader runs statements as compiled. One
+# statement per count of keys is built once (a page has at most a few dozen).
+
+
+def _names(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}{index}" for index in range(count)]
+
+
+@lru_cache(maxsize=128)
+def _by_sids(count: int) -> sa.Select[tuple[object, ...]]:
+    return _columns.where(
+        c.c.account_sid == sa.bindparam("account"),
+        c.c.sid.in_([sa.bindparam(name) for name in _names("s", count)]),
+    )
+
+
+def get_many(conn: Executor, account_sid: str, configuration_sids: Sequence[str]) -> dict[str, Configuration]:
+    """The account's configurations of these SIDs, by SID, in one query."""
+    wanted = sorted(set(configuration_sids))
+    if not wanted:
+        return {}
+    params: dict[str, object] = dict(zip(_names("s", len(wanted)), wanted, strict=True))
+    params["account"] = account_sid
+    return {row[1]: Configuration(*row) for row in conn.execute(_by_sids(len(wanted)), params).all()}
+
+
+@lru_cache(maxsize=256)
+def _configured_in(count: int, only_archived: bool) -> sa.Select[tuple[object, ...]]:
+    stmt = _configured.where(
+        c.c.account_sid == sa.bindparam("account"),
+        c.c.sid.in_([sa.bindparam(name) for name in _names("s", count)]),
+    )
+    if only_archived:
+        stmt = stmt.where(sa.or_(p.c.archived, v.c.archived))
+    return stmt.order_by(c.c.id, cp.c.position)
+
+
+def configured_in(
+    conn: Executor, account_sid: str, configuration_sids: Sequence[str], *, only_archived: bool = False
+) -> dict[str, list[ConfiguredPlugin]]:
+    """The configured plugins of each of these configurations, in load order, in one query.
+
+    Every SID asked for is in the answer (a configuration that loads nothing maps to []). With
+    only_archived, only the entries whose plugin or version is archived (what stops a release).
+    """
+    wanted = sorted(set(configuration_sids))
+    found: dict[str, list[ConfiguredPlugin]] = {sid: [] for sid in wanted}
+    if not wanted:
+        return found
+    params: dict[str, object] = dict(zip(_names("s", len(wanted)), wanted, strict=True))
+    params["account"] = account_sid
+    for row in conn.execute(_configured_in(len(wanted), only_archived), params).all():
+        found[row[2]].append(ConfiguredPlugin(*row))
+    return found
+
+
+_active_configuration = (
+    sa.select(r.c.configuration_id)
+    .where(r.c.account_sid == sa.bindparam("account"))
+    .order_by(r.c.seq.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+
+
+@lru_cache(maxsize=128)
+def _live(count: int) -> sa.Select[tuple[object, ...]]:
+    return (
+        sa.select(cp.c.plugin_id, v.c.sid, v.c.version)
+        .select_from(cp.join(v, cp.c.plugin_version_id == v.c.id))
+        .where(
+            cp.c.configuration_id == _active_configuration,
+            cp.c.plugin_id.in_([sa.bindparam(name) for name in _names("p", count)]),
+        )
+    )
+
+
+def live_versions(conn: Executor, account_sid: str, plugin_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(version SID, version) of each of these plugins that the active release holds, in one query."""
+    wanted = sorted(set(plugin_ids))
+    if not wanted:
+        return {}
+    params: dict[str, object] = dict(zip(_names("p", len(wanted)), wanted, strict=True))
+    params["account"] = account_sid
+    return {int(row[0]): (row[1], row[2]) for row in conn.execute(_live(len(wanted)), params).all()}
