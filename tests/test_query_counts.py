@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from tests.conftest import LiveServer
+from tests.conftest import Credentials, LiveServer
+from tests.test_console_paging import signed_in
 
 API = "/v1/PluginService"
 
@@ -127,3 +128,47 @@ def test_statements_per_endpoint_do_not_grow_with_page_size(
     release_small = count(http, counter, "POST", f"{API}/Releases", data={"ConfigurationId": small["sid"]})
     release_big = count(http, counter, "POST", f"{API}/Releases", data={"ConfigurationId": big["sid"]})
     assert release_small == release_big, counter.statements
+
+
+def test_console_pages_cost_the_same_whatever_they_show(
+    server: LiveServer, http: httpx.Client, account: Credentials, counter: Counter
+) -> None:
+    """The live column, the refusal reasons and the timeline's change text are page-wide queries."""
+
+    def grow(count: int, start: int) -> str:
+        versions = []
+        for i in range(start, start + count):
+            plugin = http.post(f"{API}/Plugins", data={"UniqueName": f"live{i}"}).json()["sid"]
+            versions.append(
+                http.post(
+                    f"{API}/Plugins/{plugin}/Versions",
+                    data={"Version": "1.0.0", "PluginUrl": f"https://cdn.example.com/live{i}.js"},
+                ).json()["sid"]
+            )
+        # Releases of configurations that differ, each change against the one before.
+        for n in range(1, count + 1):
+            entries = [json.dumps({"plugin_version": sid, "phase": 1}) for sid in versions[:n]]
+            configuration = http.post(
+                f"{API}/Configurations", data={"Name": f"g{start}-{n}", "Plugins": entries}
+            )
+            http.post(f"{API}/Releases", data={"ConfigurationId": configuration.json()["sid"]})
+        return str(http.get(f"{API}/Plugins/live{start}").json()["sid"])
+
+    plugin = grow(1, 0)
+    pages = ["/console/plugins", f"/console/plugins/{plugin}", "/console/configurations", "/console/releases"]
+    with signed_in(server, account) as browser:
+
+        def statements(path: str) -> int:
+            counter.statements.clear()
+            page = browser.get(path)
+            assert page.status_code == 200, page.text[:300]
+            return len(counter.statements)
+
+        small = {path: statements(path) for path in pages}
+        grow(20, 1)
+        large = {path: statements(path) for path in pages}
+    assert small == large, (small, large)
+    # The session, then: the page and its live versions; the page, the active release and the
+    # archived entries; the releases, the configurations, their plugins, creators, recent events.
+    assert large["/console/plugins"] <= 3, large
+    assert large["/console/releases"] <= 7, large
