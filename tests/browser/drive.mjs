@@ -47,6 +47,7 @@ try {
 
   await page.goto(`${cfg.url}/console/plugins`);
   out.plugins = await page.locator("tbody tr td:first-child").allInnerTexts();
+  out.live_before = await page.locator("tbody tr td.live").allInnerTexts();
   await shot(page, "02-plugins");
   await page.click(`a[href='/console/plugins/${cfg.plugin_sid}']`);
   out.versions = await page.locator("tbody tr td:first-child strong").allInnerTexts();
@@ -80,9 +81,38 @@ try {
       active: li.classList.contains("is-active"),
       configuration: li.querySelector("a[href^='/console/configurations/'] code").textContent,
       by: li.querySelector(".by code").textContent,
+      change: li.querySelector(".change").textContent,
+      rollback: li.querySelector("a[href^='/console/actions/rollback/']") !== null,
     })),
   );
   await shot(page, "08-release-timeline");
+
+  // What is live after the rollback: the Live column, and no live Archive button where the server
+  // would refuse it, but a disabled one with the reason on screen.
+  await page.goto(`${cfg.url}/console/plugins`);
+  out.live = await page.locator("tbody tr").evaluateAll((rows) =>
+    rows.map((tr) => ({
+      name: tr.children[0].textContent.trim(),
+      live: tr.querySelector("td.live").textContent.trim(),
+      archive_link: tr.querySelector("a[href^='/console/actions/archive-plugin/']") !== null,
+      archive_disabled: tr.querySelector("button[disabled]") !== null,
+      reason: tr.querySelector(".reason")?.textContent.trim() ?? null,
+    })),
+  );
+  const firstRow = page.locator(`tr[data-sid='${cfg.plugin_sid}']`);
+  check(await firstRow.getByRole("button", { name: "Archive…" }).isDisabled(), "first's Archive is not disabled");
+  check(await firstRow.locator(".reason").isVisible(), "first's refusal reason is not on screen");
+  await shot(page, "12-plugins-live");
+  await page.click(`a[href='/console/plugins/${cfg.plugin_sid}']`);
+  out.live_line = await page.locator(".live-version").innerText();
+  out.live_versions = await page.locator("tbody tr").evaluateAll((rows) =>
+    rows.map((tr) => ({
+      version: tr.querySelector("strong").textContent,
+      live: tr.classList.contains("is-live"),
+      reason: tr.querySelector(".reason")?.textContent.trim() ?? null,
+    })),
+  );
+  await shot(page, "13-plugin-live-version");
 
   // A refusal shows the vendor's error: archiving the configuration that is live.
   await page.goto(`${cfg.url}/console/actions/archive-configuration/${cfg.configuration_a}`);

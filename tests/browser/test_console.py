@@ -3,9 +3,11 @@
 The browser test deploys plugins through the API (bundles uploaded to the bundle store), then
 runs tests/browser/drive.mjs, which drives Debian's Chromium (/usr/bin/chromium) with
 playwright-core: sign in, release two configurations, see the active one, roll back, read the
-timeline; then a host page on another origin loads the active release with the loader script.
-Screenshots of every console page land in test-output/screenshots/. Set
-FLEXPLUGINS_TEST_BROWSER=required to fail instead of skipping when Chromium or node is missing.
+timeline and each release's change, see the live version of each plugin and the archives the
+server would refuse shown disabled with the reason; then a host page on another origin loads the
+active release with the loader script. Screenshots of every console page land in
+test-output/screenshots/. Set FLEXPLUGINS_TEST_BROWSER=required to fail instead of skipping when
+Chromium or node is missing.
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ def test_console_release_rollback_timeline_and_loader_in_chromium(
     # Deploy through the API: two hosted bundles (one of a private version) and one that 404s.
     first, first_url, _ = deploy(http, "first", "1.0.0")
     second, second_url, _ = deploy(http, "second", "1.0.0", private=True)
+    deploy(http, "spare", "1.0.0", hosted=False)  # never configured: never live
     broken_plugin = http.post(f"{API}/Plugins", data={"UniqueName": "broken"}).json()["sid"]
     broken = http.post(
         f"{API}/Plugins/{broken_plugin}/Versions",
@@ -171,7 +174,8 @@ def test_console_release_rollback_timeline_and_loader_in_chromium(
     assert '"code": 20003' in seen["bad_sign_in"]
     cookie = seen["session_cookie"]
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and cookie["path"] == "/console"
-    assert sorted(seen["plugins"]) == ["broken", "first", "second"]
+    assert sorted(seen["plugins"]) == ["broken", "first", "second", "spare"]
+    assert seen["live_before"] == ["not live"] * 4
     assert seen["versions"] == ["1.0.0"]
     assert seen["configuration_a_plugins"] == ["first", "broken", "second"]
     assert seen["active_after_release"] == b_sid
@@ -180,6 +184,13 @@ def test_console_release_rollback_timeline_and_loader_in_chromium(
     timeline = seen["timeline"]
     assert [item["configuration"] for item in timeline] == [a_sid, b_sid, a_sid]
     assert [item["active"] for item in timeline] == [True, False, False]
+    # Each entry says what it changed against the one before; the rollback says what it changes back.
+    assert [item["change"] for item in timeline] == [
+        "broken 0.0.1 added, second 1.0.0 added, first phase 3 → 1",
+        "first phase 1 → 3, broken removed, second removed",
+        "first 1.0.0 added, broken 0.0.1 added, second 1.0.0 added",
+    ]
+    assert [item["rollback"] for item in timeline] == [False, True, True]
     assert {item["by"] for item in timeline} == {account.sid}
     assert seen["active_before_rollback"] == timeline[1]["sid"]
     assert timeline[2]["sid"] in seen["rollback_notice"]
@@ -187,6 +198,25 @@ def test_console_release_rollback_timeline_and_loader_in_chromium(
     assert active["sid"] == timeline[0]["sid"] and active["configuration_sid"] == a_sid
     events = http.get("/flexplugins/v1/AuditEvents", params={"ResourceSid": active["sid"]}).json()
     assert events["audit_events"][0]["flex_metadata"] == "flexplugins-console"
+
+    # After the rollback A is live: its three plugins show their version and cannot be archived.
+    live = {row["name"]: row for row in seen["live"]}
+    assert {name: row["live"] for name, row in live.items()} == {
+        "first": "1.0.0",
+        "second": "1.0.0",
+        "broken": "0.0.1",
+        "spare": "not live",
+    }
+    for name in ("first", "second", "broken"):
+        assert live[name]["archive_disabled"] and not live[name]["archive_link"], live[name]
+        reason = live[name]["reason"]
+        assert f"Plugin {name} (FP" in reason and "is part of the active release" in reason, reason
+    assert live["spare"]["archive_link"] and not live["spare"]["archive_disabled"]
+    assert live["spare"]["reason"] is None
+    assert seen["live_line"] == "Live: version 1.0.0, held by the active release."
+    [first_version] = seen["live_versions"]
+    assert first_version["version"] == "1.0.0" and first_version["live"] is True
+    assert "is part of the active release and cannot be archived" in first_version["reason"]
 
     refusal = seen["refusal"]
     assert '"code": 20409' in refusal and '"status": 409' in refusal and a_sid in refusal
@@ -209,6 +239,8 @@ def test_console_release_rollback_timeline_and_loader_in_chromium(
         "02-plugins",
         "04-configuration",
         "08-release-timeline",
+        "12-plugins-live",
+        "13-plugin-live-version",
         "10-diff",
         "11-host-page",
     ):
