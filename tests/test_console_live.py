@@ -200,3 +200,21 @@ def test_user_text_renders_literally(server: LiveServer, http: httpx.Client, acc
         timeline = _text(_row(pages["releases"], release))
         assert f"configuration {hostile}" in timeline and f"via {hostile}" in timeline
         assert "plain 1.0.0 added" in timeline
+
+
+def test_a_change_in_words_names_versions_phases_and_order() -> None:
+    from flexplugins.domain.release_changes import Slot, between, describe
+
+    def slot(name: str, version: str, phase: int = 3) -> Slot:
+        return Slot(name, f"FP-{name}", f"FV-{name}-{version}", version, phase)
+
+    before = [slot("a", "1.0.0"), slot("b", "1.0.0"), slot("c", "1.0.0"), slot("d", "2.0.0")]
+    after = [slot("e", "0.1.0", 0), slot("c", "1.0.0", 1), slot("a", "1.1.0", 5), slot("d", "2.0.0")]
+    # Other versions first, then added, then moved, then removed; each in load order.
+    assert (
+        describe(between(before, after))
+        == "a 1.0.0 → 1.1.0 (phase 3 → 5), e 0.1.0 added, c phase 3 → 1, b removed"
+    )
+    assert describe(between(after, after)) == "no change to the plugins"
+    assert describe(between([], [])) == "no change to the plugins"
+    assert describe(between([], before[:2])) == "a 1.0.0 added, b 1.0.0 added"

@@ -151,7 +151,7 @@ def test_release_timeline_pages_and_knows_the_active_release_on_every_page(
         assert_pages_cover(pages, releases[::-1])
 
         # Page by page: the active release is marked (or named, when on another page), every
-        # other release can be rolled back to, and each release's "Changes" link compares it
+        # other release can be rolled back to, and each release's "Details" link compares it
         # with the release before it, across page boundaries too.
         url: str | None = "/console/releases"
         number = 0
