@@ -12,7 +12,9 @@ import json
 import re
 
 import httpx
+import pytest
 
+from flexplugins.api import console
 from tests.conftest import Credentials, LiveServer
 from tests.test_console_paging import signed_in
 
@@ -218,3 +220,21 @@ def test_a_change_in_words_names_versions_phases_and_order() -> None:
     assert describe(between(after, after)) == "no change to the plugins"
     assert describe(between([], [])) == "no change to the plugins"
     assert describe(between([], before[:2])) == "a 1.0.0 added, b 1.0.0 added"
+
+
+def test_the_change_of_the_last_entry_on_a_page_is_against_the_release_on_the_next_page(
+    server: LiveServer, http: httpx.Client, account: Credentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "PAGE_SIZE", 2)
+    plugin = _plugin(http, "paged")
+    releases = [
+        _release(http, _configuration(http, f"c{n}", (_version(http, plugin, f"1.{n}.0"), 1)))
+        for n in range(3)
+    ]
+    with signed_in(server, account) as browser:
+        first = _get(browser, "/console/releases")
+        assert _change(first, releases[2]) == "paged 1.1.0 → 1.2.0"
+        assert _change(first, releases[1]) == "paged 1.0.0 → 1.1.0"
+        older = re.search(r'href="([^"]+)" rel="next"', first)
+        assert older
+        assert _change(_get(browser, html.unescape(older.group(1))), releases[0]) == "paged 1.0.0 added"
