@@ -11,10 +11,26 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from tests.conftest import Credentials, LiveServer
+from flexplugins.config import Settings
+from tests.conftest import Credentials, LiveServer, start_server
 from tests.test_console_paging import signed_in
 
 API = "/v1/PluginService"
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """This module's own server, whose verified credentials stay cached for the whole run: a
+    credential check counted in the middle of a comparison (the default cache lasts 2 s, which a
+    loaded machine outlasts between two requests) would be taken for a statement of the endpoint."""
+    settings = Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("counts"),
+        failed_auth_per_address=0,
+        failed_auth_per_account=0,
+        auth_cache_seconds=3600,
+    )
+    yield from start_server(settings)
 
 
 class Counter:
