@@ -102,6 +102,7 @@ def test_serve_on_an_empty_database_prints_a_new_account_once(fresh_database: st
 
 
 def test_accounts_and_keys_commands(fresh_database: str) -> None:
+    assert run("db", "upgrade", "--database", fresh_database).returncode == 0
     created = run("accounts", "create", "--database", fresh_database)
     assert created.returncode == 0, created.stderr
     account = json.loads(created.stdout)

@@ -61,6 +61,7 @@ def console_sign_in(url: str, sid: str, token: str) -> httpx.Client:
 def test_rotate_token_refuses_the_old_token_on_every_process_and_ends_console_sessions(
     fresh_database: str, tmp_path: Path
 ) -> None:
+    assert run("db", "upgrade", "--database", fresh_database).returncode == 0
     created = run("accounts", "create", "--database", fresh_database)
     assert created.returncode == 0, created.stderr
     account = json.loads(created.stdout)
@@ -103,6 +104,7 @@ def test_rotate_token_refuses_the_old_token_on_every_process_and_ends_console_se
 
 
 def test_serve_refuses_a_token_that_is_not_the_stored_one(fresh_database: str, tmp_path: Path) -> None:
+    assert run("db", "upgrade", "--database", fresh_database).returncode == 0
     account = json.loads(run("accounts", "create", "--database", fresh_database).stdout)
     other = "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c"
     data = str(tmp_path / "data")

@@ -32,7 +32,7 @@ import httpx
 import pytest
 import yaml
 
-from flexplugins.cli.main import serve as serve_command
+from flexplugins.cli.serve import serve as serve_command
 from tests.conftest import free_port, make_database_url
 from tests.serving import ServeProcess, spawn, wait_healthy
 

@@ -56,8 +56,10 @@ def umask_022() -> Iterator[None]:
 
 
 def test_data_directory_database_wal_and_key_files_are_private(tmp_path: Path, umask_022: None) -> None:
-    data = tmp_path / "data"  # made by the first admin command
+    data = tmp_path / "data"  # made by `db upgrade`
     env = {"FLEXPLUGINS_DATA_DIR": str(data), "FLEXPLUGINS_DATABASE_URL": "", **NO_KEY}
+    upgraded = run("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
     created = run("accounts", "create", env=env)
     assert created.returncode == 0, created.stderr
     account = json.loads(created.stdout)
@@ -77,13 +79,12 @@ def test_data_directory_database_wal_and_key_files_are_private(tmp_path: Path, u
 
     # A database made by an older release (0644, with its WAL) is tightened when next opened.
     old = tmp_path / "old.db"
-    with contextlib.closing(sqlite3.connect(old)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE t (x)")
-        holder = sqlite3.connect(old)  # keeps the -wal and -shm files in place
-        holder.execute("SELECT * FROM t").fetchall()
+    assert run("db", "upgrade", "--database", f"sqlite:///{old}", env=NO_KEY).returncode == 0
+    holder = sqlite3.connect(old)  # keeps the -wal and -shm files in place
+    holder.execute("SELECT * FROM accounts").fetchall()
     try:
-        assert mode(old) == 0o644 and mode(Path(f"{old}-wal")) == 0o644
+        for suffix in ("", "-wal", "-shm"):
+            os.chmod(f"{old}{suffix}", 0o644)
         listed = run("accounts", "list", "--database", f"sqlite:///{old}", env=NO_KEY)
         assert listed.returncode == 0, listed.stderr
         for suffix in ("", "-wal", "-shm"):
@@ -167,6 +168,7 @@ def _signed_in(url: str, sid: str, token: str) -> httpx.Client:
 def test_every_server_of_a_database_needs_the_same_server_key_and_rotation_replaces_it(
     fresh_database: str, tmp_path: Path
 ) -> None:
+    assert run("db", "upgrade", "--database", fresh_database, env=NO_KEY).returncode == 0
     account = json.loads(run("accounts", "create", "--database", fresh_database, env=NO_KEY).stdout)
     sid, token = account["account_sid"], account["auth_token"]
     host_a, host_b = tmp_path / "a", tmp_path / "b"  # two hosts: data directories host_*/data

@@ -210,6 +210,27 @@ class PluginRef:
 Progress = Callable[[int, int], None]
 
 
+class _TransportPerScheme(httpx.BaseTransport):
+    """httpx's own transport, made on the first request of each scheme. httpx builds its default
+    transport's TLS context up front, loading the CA bundle (about a tenth of a command line run's
+    CPU); a plain-HTTP server, the usual local one, never needs it. HTTPS is verified as by default."""
+
+    def __init__(self) -> None:
+        self._transports: dict[str, httpx.HTTPTransport] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        scheme = request.url.scheme
+        transport = self._transports.get(scheme)
+        if transport is None:
+            # No TLS ever happens on a plain-HTTP pool: it needs no CA bundle.
+            transport = self._transports[scheme] = httpx.HTTPTransport(verify=scheme != "http")
+        return transport.handle_request(request)
+
+    def close(self) -> None:
+        for transport in self._transports.values():
+            transport.close()
+
+
 class Client:
     """One connection to a flexplugins server, authenticated as an account or with an API key.
 
@@ -238,7 +259,7 @@ class Client:
             auth=(username, password),
             headers=headers,
             timeout=timeout,
-            transport=transport,
+            transport=transport or _TransportPerScheme(),
         )
 
     def close(self) -> None:

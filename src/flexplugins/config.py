@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .origins import origin_of
-from .storage.db import sqlite_url_for
 
 ENV_DATABASE_URL = "FLEXPLUGINS_DATABASE_URL"
 ENV_DATA_DIR = "FLEXPLUGINS_DATA_DIR"
@@ -33,6 +32,12 @@ ENV_METRICS = "FLEXPLUGINS_METRICS"
 ENV_ACCESS_LOG = "FLEXPLUGINS_ACCESS_LOG"
 
 
+def sqlite_url_for(data_dir: str | os.PathLike[str]) -> str:
+    """The default database: the SQLite file flexplugins.db in the data directory (nothing is made
+    here: `serve` and `db upgrade` create it, the other commands refuse it when missing)."""
+    return f"sqlite:///{Path(data_dir).absolute() / 'flexplugins.db'}"
+
+
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)
@@ -41,6 +46,8 @@ def _int(name: str, default: int) -> int:
 def _origins(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name) or ""
     return tuple(origin_of(item) for item in raw.split(",") if item.strip())
+
+
 def _flag(name: str) -> bool:
     return (os.environ.get(name) or "").strip().lower() in ("1", "on", "true", "yes")
 

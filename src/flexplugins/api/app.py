@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from ..config import ENV_MIGRATED, Settings
 from ..domain.errors import ApiError
 from ..service import server_key
-from ..storage.db import Database
+from ..storage.db import Database, make_sqlite_directory
 from . import (
     accounts,
     audit,
@@ -174,4 +174,8 @@ def create_app(settings: Settings, db: Database | None = None, *, migrate: bool 
 
 def create_app_from_env() -> Starlette:
     """The factory server workers import: settings come from FLEXPLUGINS_* variables."""
-    return create_app(Settings.from_env(), migrate=os.environ.get(ENV_MIGRATED) != "1")
+    settings = Settings.from_env()
+    migrate = os.environ.get(ENV_MIGRATED) != "1"
+    if migrate:  # run without `serve`, which has made the database already otherwise
+        make_sqlite_directory(settings.database_url)
+    return create_app(settings, migrate=migrate)

@@ -11,15 +11,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from .. import __version__
 from ..client import Client, FlexPluginsError, Resource
+
+if TYPE_CHECKING:
+    # Rich is imported where output is rendered (about a fifth of a command's start-up): a --json
+    # run, and every command that prints through click.echo only, never loads it.
+    from rich.console import Console
+    from rich.table import Table
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 METADATA = f"flexplugins-cli/{__version__}"
@@ -154,13 +158,24 @@ class Session:
         self._url = url
         self._profile = profile
         self.as_json = as_json
-        # No console markup: what we print holds names, paths and versions of users' plugins, and a
-        # name such as `[red]x` must print as it is. Styles are given as Text objects instead.
-        self.console = Console(markup=False, highlight=False, soft_wrap=True)
-        if not self.console.is_terminal and not os.environ.get("COLUMNS"):
-            self.console.width = 160  # logs of CI jobs: wide rather than folded
-        self.err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
         self._client: Client | None = None
+
+    # No console markup: what we print holds names, paths and versions of users' plugins, and a
+    # name such as `[red]x` must print as it is. Styles are given as Text objects instead.
+    @functools.cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        console = Console(markup=False, highlight=False, soft_wrap=True)
+        if not console.is_terminal and not os.environ.get("COLUMNS"):
+            console.width = 160  # logs of CI jobs: wide rather than folded
+        return console
+
+    @functools.cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
     @property
     def client(self) -> Client:
@@ -181,6 +196,8 @@ class Session:
             render()
 
     def table(self, title: str | None, *columns: str) -> Table:
+        from rich.table import Table
+
         table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
         for column in columns:
             table.add_column(column, overflow="fold")

@@ -15,15 +15,13 @@ import click
 
 from ..domain.errors import ApiError
 from ..service import imports
-from .local import database_option, fail, open_url, settings_for
+from .local import data_dir_option, database_option, fail, open_url, settings_for
 
 
 @click.command("import")
 @click.argument("file", metavar="FILE")
 @database_option
-@click.option(
-    "--data-dir", metavar="DIR", help="Data directory (default: FLEXPLUGINS_DATA_DIR or .flexplugins)."
-)
+@data_dir_option
 @click.option(
     "--account",
     "account_sid",

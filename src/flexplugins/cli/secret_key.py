@@ -8,7 +8,7 @@ import click
 
 from ..domain.errors import ApiError
 from ..service import server_key
-from .local import database_option, fail, open_url, settings_for
+from .local import data_dir_option, database_option, fail, open_url, settings_for
 
 
 @click.group("secret-key")
@@ -18,9 +18,7 @@ def secret_key_group() -> None:
 
 @secret_key_group.command("rotate")
 @database_option
-@click.option(
-    "--data-dir", metavar="DIR", help="Data directory (default: FLEXPLUGINS_DATA_DIR or .flexplugins)."
-)
+@data_dir_option
 def rotate(database: str | None, data_dir: str | None) -> None:
     """Replace the server key and the database's signing secrets; every console session ends.
 

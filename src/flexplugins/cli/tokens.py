@@ -13,7 +13,7 @@ import click
 
 from ..domain.errors import ApiError, not_found
 from ..service import accounts
-from .local import database_option, fail, open_db
+from .local import data_dir_option, database_option, emit_lines, fail, json_option, open_db
 
 KIND = "runtime"
 
@@ -30,10 +30,11 @@ def tokens_group() -> None:
 @account_option
 @click.option("--friendly-name", default="runtime", show_default=True)
 @database_option
-def tokens_create(account_sid: str, friendly_name: str, database: str | None) -> None:
+@data_dir_option
+def tokens_create(account_sid: str, friendly_name: str, database: str | None, data_dir: str | None) -> None:
     """Create a runtime token; prints its SID and secret as JSON (the secret is shown only once)."""
     try:
-        token = accounts.create_key(open_db(database), account_sid, friendly_name, kind=KIND)
+        token = accounts.create_key(open_db(database, data_dir), account_sid, friendly_name, kind=KIND)
     except ApiError as error:
         fail(error)
     basic = base64.b64encode(f"{token.sid}:{token.secret}".encode()).decode()
@@ -52,21 +53,32 @@ def tokens_create(account_sid: str, friendly_name: str, database: str | None) ->
 @tokens_group.command("list")
 @account_option
 @database_option
-def tokens_list(account_sid: str, database: str | None) -> None:
-    """List the runtime tokens of an account as JSON lines (secrets are never shown again)."""
-    for sid, name, created, revoked in accounts.list_keys(open_db(database), account_sid, KIND):
-        click.echo(
-            json.dumps({"token_sid": sid, "friendly_name": name, "date_created": created, "revoked": revoked})
-        )
+@data_dir_option
+@json_option
+def tokens_list(account_sid: str, database: str | None, data_dir: str | None, as_json: bool) -> None:
+    """List the runtime tokens of an account as JSON lines (--json: one JSON array); secrets are
+    never shown again."""
+    try:
+        tokens = accounts.list_keys(open_db(database, data_dir), account_sid, KIND)
+    except ApiError as error:
+        fail(error)
+    emit_lines(
+        as_json,
+        [
+            {"token_sid": sid, "friendly_name": name, "date_created": created, "revoked": revoked}
+            for sid, name, created, revoked in tokens
+        ],
+    )
 
 
 @tokens_group.command("revoke")
 @account_option
 @click.argument("token_sid")
 @database_option
-def tokens_revoke(account_sid: str, token_sid: str, database: str | None) -> None:
+@data_dir_option
+def tokens_revoke(account_sid: str, token_sid: str, database: str | None, data_dir: str | None) -> None:
     """Revoke a runtime token; host pages using it get 401 within seconds."""
-    db = open_db(database)
+    db = open_db(database, data_dir)
     try:
         # Only runtime tokens: an API key is revoked with `flexplugins keys revoke`.
         if not any(sid.lower() == token_sid.lower() for sid, *_ in accounts.list_keys(db, account_sid, KIND)):

@@ -43,11 +43,23 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def sqlite_url_for(data_dir: str | os.PathLike[str]) -> str:
-    path = Path(data_dir).absolute()
-    if not path.exists():
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database and the server key live here
-    return f"sqlite:///{path / 'flexplugins.db'}"
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for PostgreSQL, an in-memory database or a SQLite URI."""
+    location = sa.engine.make_url(normalise_url(url))
+    if not location.drivername.startswith("sqlite") or location.query.get("uri") == "true":
+        return None
+    if not location.database or location.database == ":memory:":
+        return None
+    return Path(location.database).absolute()
+
+
+def make_sqlite_directory(url: str) -> None:
+    """The directory of a SQLite database file, made (0700) when missing, as a first start does:
+    the database, and in the data directory the server key, live there. For `serve` and `db upgrade`
+    only; the other commands refuse a database that does not exist."""
+    path = sqlite_file(url)
+    if path is not None and not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 _SQLITE_FILES = ("", "-wal", "-shm", "-journal")
