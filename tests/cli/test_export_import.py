@@ -421,6 +421,22 @@ def test_damaged_files_are_refused_with_nothing_written(
     assert not missing.parent.exists() or not missing.exists()
 
 
+def test_import_needs_a_database_that_exists(cli: Cli, tmp_path: Path) -> None:
+    """As the other administration commands: db upgrade (or serve) makes the database, db import
+    does not, so a mistyped --data-dir cannot restore into a new empty database by accident."""
+    path = tmp_path / "good.jsonl"
+    export_from(cli, path)
+    data = tmp_path / "no-such-data-dir"
+    line = refused(run_cli("db", "import", str(path), "--data-dir", str(data)), "no database at")
+    assert line == (
+        f"error: no database at {data / 'flexplugins.db'}: run `flexplugins serve` or "
+        "`flexplugins db upgrade` first"
+    )
+    assert not data.exists()
+    assert run_cli("db", "upgrade", "--data-dir", str(data)).exit_code == 0
+    assert imported(run_cli("db", "import", str(path), "--data-dir", str(data)))["auth_token"]
+
+
 def test_merge_is_refused_and_replace_restores(
     cli: Cli,
     http: httpx.Client,

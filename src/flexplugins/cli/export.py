@@ -19,8 +19,17 @@ from typing import IO, Any, TypeVar
 import click
 
 from .. import __version__, exportfile
-from ..client import AUDIT_EVENTS, BUNDLES, Client, FlexPluginsError, PluginVersion, Resource
-from ..service.bundles import integrity, parse_url, path_of
+from ..client import (
+    AUDIT_EVENTS,
+    BUNDLES,
+    Client,
+    FlexPluginsError,
+    PluginVersion,
+    Resource,
+    bundle_location,
+    integrity_of,
+)
+from ..domain.bundles import path_of
 from .common import CliError, Session, client_command
 
 NOTE_FULL = "The Plugin Service's resources, the hosted bundles and the audit trail."
@@ -141,7 +150,7 @@ def _write_bundles(
     """The bytes of every bundle of this account's store that a version points at, once each."""
     wanted: list[str] = []
     for version in versions:
-        found = parse_url(str(version.get("plugin_url") or ""))
+        found = bundle_location(str(version.get("plugin_url") or ""))
         if found is not None and found[0] == account_sid and found[1] not in wanted:
             wanted.append(found[1])
     for sha256 in wanted:
@@ -160,7 +169,7 @@ def _write_bundles(
             {
                 "type": exportfile.BUNDLE,
                 "sha256": sha256,
-                "integrity": integrity(data),
+                "integrity": integrity_of(data),
                 "size": len(data),
                 "chunks": len(chunks),
             }

@@ -62,15 +62,16 @@ def open_url(url: str, *, create: bool = False, migrate: bool = True) -> Databas
             db.upgrade()
     except exc.DBAPIError as error:
         db.dispose()
-        reason = str(error.orig) if error.orig is not None else str(error)
+        # One line: the drivers' messages run over several ("Is the server running ...").
+        reason = " ".join((str(error.orig) if error.orig is not None else str(error)).split())
         if path is not None and (
             not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
         ):
             reason += " (the database file or its directory is read-only)"
-        refuse(f"cannot use the database {shown(db.url)}: {reason.strip()}")
+        refuse(f"cannot use the database {shown(db.url)}: {reason}")
     except CommandError as error:  # e.g. a revision made by a newer flexplugins
         db.dispose()
-        refuse(f"cannot migrate the database {shown(db.url)}: {error}")
+        refuse(f"cannot migrate the database {shown(db.url)}: {' '.join(str(error).split())}")
     return db
 
 
