@@ -222,8 +222,10 @@ class _TransportPerScheme(httpx.BaseTransport):
         scheme = request.url.scheme
         transport = self._transports.get(scheme)
         if transport is None:
-            # No TLS ever happens on a plain-HTTP pool: it needs no CA bundle.
-            transport = self._transports[scheme] = httpx.HTTPTransport(verify=scheme != "http")
+            # No TLS ever happens on a plain-HTTP pool: it needs no CA bundle. Two threads making
+            # the first request at once keep one transport (the other has opened nothing).
+            made = httpx.HTTPTransport(verify=scheme != "http")
+            transport = self._transports.setdefault(scheme, made)
         return transport.handle_request(request)
 
     def close(self) -> None:
