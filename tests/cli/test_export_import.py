@@ -421,20 +421,16 @@ def test_damaged_files_are_refused_with_nothing_written(
     assert not missing.parent.exists() or not missing.exists()
 
 
-def test_import_needs_a_database_that_exists(cli: Cli, tmp_path: Path) -> None:
-    """As the other administration commands: db upgrade (or serve) makes the database, db import
-    does not, so a mistyped --data-dir cannot restore into a new empty database by accident."""
+def test_import_onto_a_new_host_makes_its_database(cli: Cli, tmp_path: Path) -> None:
+    """A restore is how a new host gets its data: like db upgrade (and unlike the other
+    administration commands), db import makes the database it is aimed at, migrated."""
     path = tmp_path / "good.jsonl"
     export_from(cli, path)
-    data = tmp_path / "no-such-data-dir"
-    line = refused(run_cli("db", "import", str(path), "--data-dir", str(data)), "no database at")
-    assert line == (
-        f"error: no database at {data / 'flexplugins.db'}: run `flexplugins serve` or "
-        "`flexplugins db upgrade` first"
-    )
-    assert not data.exists()
-    assert run_cli("db", "upgrade", "--data-dir", str(data)).exit_code == 0
+    data = tmp_path / "new-host-data"
     assert imported(run_cli("db", "import", str(path), "--data-dir", str(data)))["auth_token"]
+    assert (data / "flexplugins.db").is_file() and data.stat().st_mode & 0o777 == 0o700
+    current = run_cli("db", "current", "--data-dir", str(data), "--json")
+    assert current.exit_code == 0 and json.loads(current.stdout)["revision"], current.output
 
 
 def test_merge_is_refused_and_replace_restores(

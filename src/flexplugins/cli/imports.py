@@ -59,7 +59,8 @@ def db_import(
         with _open(file) as stream:
             # Verified before the database is even opened: a damaged file changes nothing anywhere.
             plan = imports.read_plan(stream)
-            db = open_url(settings.database_url)
+            # A restore is how a new host gets its data: it makes the database, as db upgrade does.
+            db = open_url(settings.database_url, create=True)
             try:
                 result = imports.import_export(
                     db,
