@@ -374,8 +374,7 @@ def _report(session: Session, plan: Plan, dry_run: bool, made: Release | None) -
     }
 
     def render() -> None:
-        def out(line: str) -> None:
-            session.console.print(line)
+        out = session.console.print  # no markup (cli/common.py): names and paths print as they are
 
         if not plan.changes_anything:
             where = "nothing released" if step.active is None else f"release {step.active.sid}"

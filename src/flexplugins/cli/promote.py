@@ -248,8 +248,7 @@ def _report(
     }
 
     def render() -> None:
-        def out(line: str) -> None:
-            session.console.print(line)
+        out = session.console.print  # no markup (cli/common.py): names and paths print as they are
 
         count = len(step.after)
         head = (
